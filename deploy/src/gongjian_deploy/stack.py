@@ -1,0 +1,193 @@
+"""The whole system as local processes: infrastructure, three services and the gateway."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from gongjian_deploy.infra import (
+    LocalBroker,
+    LocalPostgres,
+    create_databases,
+    database_url,
+    free_port,
+    stop_process,
+    wait_for_port,
+)
+
+ROOT = Path(__file__).resolve().parents[3]
+GATEWAY_DIR = ROOT / "gateway"
+SERVICES = ("organizations", "activities", "evaluation")
+
+
+@dataclass
+class Part:
+    """One running process of the stack."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+
+
+@dataclass
+class StackConfig:
+    workdir: Path
+    gateway_port: int = field(default_factory=free_port)
+    service_ports: dict[str, int] = field(
+        default_factory=lambda: {name: free_port() for name in SERVICES})
+    database_prefix: str = "gongjian"
+    topic_namespace: str = ""
+    jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    fast_unsafe_postgres: bool = False
+    gateway_deduplicate: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Stack:
+    """Starts and stops every part; knows which part died."""
+
+    config: StackConfig
+    postgres: LocalPostgres | None = None
+    broker: LocalBroker | None = None
+    server_url: str = ""
+    bootstrap: str = ""
+    parts: list[Part] = field(default_factory=list)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.gateway_port}/graphql"
+
+    def service_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.config.service_ports[name]}/graphql"
+
+    def database(self, service: str) -> str:
+        return database_url(self.server_url, f"{self.config.database_prefix}_{service}")
+
+    def start_infrastructure(self) -> None:
+        logs = self.config.workdir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        self.server_url = os.environ.get("DATABASE_URL", "")
+        if not self.server_url:
+            self.postgres = LocalPostgres(self.config.workdir,
+                                          fast_unsafe=self.config.fast_unsafe_postgres)
+            self.server_url = self.postgres.start()
+        create_databases(self.server_url,
+                         [f"{self.config.database_prefix}_{s}" for s in SERVICES])
+        self.bootstrap = os.environ.get("KAFKA_BOOTSTRAP", "")
+        if not self.bootstrap:
+            self.broker = LocalBroker(log_path=logs / "broker.log")
+            self.bootstrap = self.broker.start()
+
+    def service_env(self, name: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "SERVICE_NAME": name,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.config.service_ports[name]),
+            "DATABASE_URL": self.database(name),
+            "KAFKA_BOOTSTRAP": self.bootstrap,
+            "JWT_SECRET": self.config.jwt_secret,
+            "TOPIC_NAMESPACE": self.config.topic_namespace,
+            **self.config.extra_env,
+        }
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str], cwd: Path,
+               url: str, port: int) -> Part:
+        log = open(self.config.workdir / "logs" / f"{name}.log", "ab")  # noqa: SIM115
+        process = subprocess.Popen(args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        part = Part(name, process, url)
+        self.parts.append(part)
+        wait_for_port("127.0.0.1", port, 90, name, process)
+        return part
+
+    def start_services(self) -> None:
+        for name in SERVICES:
+            self._spawn(name, [sys.executable, "-m", f"gongjian_{name}"], self.service_env(name),
+                        ROOT, self.service_url(name), self.config.service_ports[name])
+        for name in SERVICES:
+            self.wait_ready(f"http://127.0.0.1:{self.config.service_ports[name]}/readyz", name)
+
+    def start_gateway(self) -> None:
+        env = {
+            **os.environ,
+            "JWT_SECRET": self.config.jwt_secret,
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(self.config.gateway_port),
+            "GATEWAY_DEDUPLICATE": "true" if self.config.gateway_deduplicate else "false",
+            **{f"{s.upper()}_URL": self.service_url(s) for s in SERVICES},
+        }
+        binary = GATEWAY_DIR / "node_modules" / ".bin" / "hive-gateway"
+        self._spawn("gateway", [str(binary), "supergraph"], env, GATEWAY_DIR, self.gateway_url,
+                    self.config.gateway_port)
+        self.wait_ready(f"http://127.0.0.1:{self.config.gateway_port}/readiness", "gateway")
+
+    def wait_ready(self, url: str, name: str, timeout_s: float = 90) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            dead = self.dead_part()
+            if dead:
+                raise RuntimeError(f"{dead} exited while starting; see "
+                                   f"{self.config.workdir / 'logs'}")
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} was not ready within {timeout_s}s ({url})")
+            time.sleep(0.1)
+
+    def start(self) -> None:
+        self.start_infrastructure()
+        self.start_services()
+        self.start_gateway()
+
+    def dead_part(self) -> str | None:
+        """The name of a part that has exited, if any (the broker first: it loses everything)."""
+        if self.broker is not None and self.broker.process is not None \
+                and self.broker.process.poll() is not None:
+            return "broker (Tansu)"
+        if self.postgres is not None and not self.postgres.alive():
+            return "PostgreSQL"
+        for part in self.parts:
+            if part.process.poll() is not None:
+                return part.name
+        return None
+
+    def pids(self) -> dict[str, int]:
+        found = {p.name: p.process.pid for p in self.parts}
+        if self.broker is not None and self.broker.process is not None:
+            found["broker"] = self.broker.process.pid
+        if self.postgres is not None and (pid := self.postgres.pid()):
+            found["postgres"] = pid
+        return found
+
+    def stop(self) -> None:
+        for part in reversed(self.parts):
+            stop_process(part.process)
+        self.parts.clear()
+        if self.broker is not None:
+            self.broker.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+
+
+@contextmanager
+def running_stack(config: StackConfig) -> Iterator[Stack]:
+    stack = Stack(config)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()

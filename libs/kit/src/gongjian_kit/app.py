@@ -1,0 +1,159 @@
+"""The Starlette app of a service: GraphQL, health, metrics, and its background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from gongjian_kit.auth import TokenVerifier
+from gongjian_kit.consumer import ConsumerSpec, EventConsumer
+from gongjian_kit.db import create_pool
+from gongjian_kit.events import EventCatalog
+from gongjian_kit.gql import RequestContext
+from gongjian_kit.kafka import broker_reachable, ensure_topics
+from gongjian_kit.migrations import migrate
+from gongjian_kit.outbox import OutboxRelay
+from gongjian_kit.runtime import Runtime
+from gongjian_kit.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+BackgroundTask = Callable[[Runtime, asyncio.Event], Awaitable[None]]
+
+
+@dataclass
+class ServiceDefinition:
+    """Everything that makes one service different from the others."""
+
+    name: str
+    schema_factory: Callable[[ServiceSettings], strawberry.Schema]
+    migrations: Path
+    catalog: EventCatalog
+    topics: dict[str, str]  # event type prefix → logical topic it is published to
+    consumers: Callable[[Runtime], list[ConsumerSpec]] = lambda _: []
+    background: list[BackgroundTask] = field(default_factory=list)
+    compacted_topics: frozenset[str] = frozenset()
+
+
+class GongjianGraphQL(GraphQL[RequestContext, None]):
+    """strawberry's ASGI view, with our context and the caller's token from header or params."""
+
+    def __init__(self, runtime: Runtime, schema: strawberry.Schema, *, ide: bool) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if ide else None,
+                         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+                         allow_queries_via_get=False)
+        self.runtime = runtime
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
+        return RequestContext(self.runtime, request.headers.get("authorization"))
+
+
+def create_app(definition: ServiceDefinition, settings: ServiceSettings | None = None) -> Starlette:
+    """Build the ASGI app; its lifespan migrates, then runs the relay and the consumers."""
+    settings = settings or ServiceSettings(service_name=definition.name)
+    runtime = Runtime(settings=settings, catalog=definition.catalog, topics=definition.topics,
+                      verifier=TokenVerifier(settings))
+    schema = definition.schema_factory(settings)
+    graphql_app = GongjianGraphQL(runtime, schema, ide=settings.is_development)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        runtime.pool = await create_pool(settings.database_url, min_size=settings.database_pool_min,
+                                         max_size=settings.database_pool_max)
+        applied = await migrate(runtime.pool, definition.name, definition.migrations)
+        if applied:
+            log.info("%s: applied %d migrations", definition.name, len(applied))
+        stopping = asyncio.Event()
+        relay = OutboxRelay(runtime.pool, settings.kafka_bootstrap,
+                            batch_size=settings.relay_batch_size,
+                            poll_interval_s=settings.relay_poll_interval_s,
+                            idempotence=settings.kafka_idempotence,
+                            request_timeout_ms=settings.kafka_request_timeout_ms)
+        runtime.extras["relay"] = relay
+        consumers = [
+            EventConsumer(spec, runtime.pool, settings.kafka_bootstrap,
+                          max_attempts=settings.consumer_max_attempts,
+                          fetch_wait_ms=settings.consumer_fetch_wait_ms)
+            for spec in definition.consumers(runtime)
+        ]
+        runtime.extras["consumers"] = consumers
+        published = sorted({settings.topic(t) for t in definition.topics.values()})
+        with contextlib.suppress(Exception):  # the relay creates them on first send otherwise
+            await ensure_topics(settings.kafka_bootstrap, published,
+                                compacted=frozenset(settings.topic(t)
+                                                    for t in definition.compacted_topics))
+        tasks = [asyncio.create_task(relay.run(), name=f"{definition.name}-relay")]
+        tasks += [asyncio.create_task(c.run(), name=c.spec.name) for c in consumers]
+        tasks += [asyncio.create_task(task(runtime, stopping)) for task in definition.background]
+        # Objects made at start-up live forever: keep the collector from walking them (p99).
+        gc.collect()
+        gc.freeze()
+        log.info("%s ready on %s:%d", definition.name, settings.host, settings.port)
+        try:
+            yield
+        finally:
+            stopping.set()
+            relay.stop()
+            for consumer in consumers:
+                consumer.stop()
+            _, pending = await asyncio.wait(tasks, timeout=10)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            await runtime.db.close()
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok", "service": definition.name})
+
+    async def readyz(_: Request) -> Response:
+        checks: dict[str, bool] = {"database": False, "broker": False}
+        with contextlib.suppress(Exception):
+            checks["database"] = await asyncio.wait_for(runtime.db.fetchval("SELECT true"), 2)
+        checks["broker"] = await broker_reachable(settings.kafka_bootstrap)
+        status = 200 if all(checks.values()) else 503
+        return JSONResponse({"status": "ready" if status == 200 else "not ready", **checks},
+                            status_code=status)
+
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_app),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app
+
+
+def serve(definition: ServiceDefinition) -> None:
+    """Run a service with uvicorn (httptools + uvloop), reading settings from the environment."""
+    import uvicorn  # noqa: PLC0415
+
+    settings = ServiceSettings(service_name=definition.name)
+    logging.basicConfig(level=logging.INFO,
+                        format=f"%(asctime)s {definition.name} %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(definition, settings), host=settings.host, port=settings.port,
+                http="httptools", loop="uvloop", log_level="warning", lifespan="on",
+                ws="websockets", timeout_graceful_shutdown=10)

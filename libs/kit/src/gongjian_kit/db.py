@@ -1,0 +1,63 @@
+"""The asyncpg pool and bounded retries for transient database failures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Failures that a second try can cure: the connection went away, or PostgreSQL asked us to retry.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    ConnectionError,
+    OSError,
+)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10,
+                      wait_s: float = 30.0) -> asyncpg.Pool:
+    """Open a pool, waiting up to ``wait_s`` for the server to accept connections."""
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        try:
+            pool = await asyncpg.create_pool(
+                dsn, min_size=min_size, max_size=max_size, init=_init_connection,
+                command_timeout=30,
+            )
+        except (*TRANSIENT_ERRORS, asyncpg.exceptions.InvalidCatalogNameError) as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.info("database not ready yet (%s), retrying", type(exc).__name__)
+            await asyncio.sleep(0.5)
+        else:
+            assert pool is not None
+            return pool
+
+
+async def with_retries(operation: Callable[[], Awaitable[T]], *, attempts: int = 3,
+                       base_delay_s: float = 0.05) -> T:
+    """Run ``operation``, retrying only transient failures, at most ``attempts`` times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await operation()
+        except TRANSIENT_ERRORS:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(base_delay_s * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")

@@ -1,0 +1,229 @@
+"""GraphQL pieces every subgraph shares: context, errors, Relay connections, schema hardening."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.dataloader import DataLoader
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.types import Info
+
+from gongjian_kit.auth import Caller
+from gongjian_kit.errors import ApiError, ErrorCode, unauthenticated
+from gongjian_kit.runtime import Runtime
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+
+class RequestContext:
+    """Per request (or per WebSocket connection): the runtime, the caller, the DataLoaders."""
+
+    def __init__(self, runtime: Runtime, authorization: str | None) -> None:
+        self.runtime = runtime
+        self.authorization = authorization
+        self.connection_params: dict[str, Any] | None = None
+        self._caller: Caller | None = None
+        self._loaders: dict[str, DataLoader[Any, Any]] = {}
+
+    @property
+    def caller(self) -> Caller:
+        """The verified caller; UNAUTHENTICATED when there is no valid token."""
+        if self._caller is None:
+            header = self.authorization
+            if not header and self.connection_params:
+                header = (self.connection_params.get("authorization")
+                          or self.connection_params.get("Authorization"))
+            if self.runtime.verifier is None:
+                raise unauthenticated()
+            self._caller = self.runtime.verifier.from_authorization(header)
+        return self._caller
+
+    def loader(self, name: str, factory: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
+        """The request's DataLoader called ``name``, made on first use."""
+        if name not in self._loaders:
+            self._loaders[name] = factory()
+        return self._loaders[name]
+
+
+def context_of(info: Info[Any, Any]) -> RequestContext:
+    ctx = info.context
+    assert isinstance(ctx, RequestContext)
+    return ctx
+
+
+@strawberry.federation.type(shareable=True, description="可预期的错误 / An expected, typed error")
+class UserError:
+    field: str | None = strawberry.field(description="出错的字段路径 / Path of the field at fault")
+    code: str = strawberry.field(description="BAD_USER_INPUT, CONFLICT, NOT_FOUND, FORBIDDEN …")
+    message: str = strawberry.field(description="中文 / English")
+    message_zh: str
+    message_en: str
+
+
+def user_error(field: str | None, code: ErrorCode, zh: str, en: str) -> UserError:
+    return UserError(field=field, code=code.value, message=f"{zh} / {en}", message_zh=zh,
+                     message_en=en)
+
+
+def user_error_from(exc: ApiError) -> UserError:
+    return user_error(exc.field, exc.code, exc.zh, exc.en)
+
+
+@strawberry.federation.type(shareable=True)
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.federation.type(shareable=True)
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    """A Relay connection; ``totalCount`` costs one extra statement, only when asked for."""
+
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="符合条件的总数 / Number of matching items")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"gj:{position}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None, field: str = "after") -> int | None:
+    """The keyset position in ``cursor``; a malformed cursor is the caller's error."""
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        prefix, _, value = text.partition(":")
+        if prefix != "gj":
+            raise ValueError(cursor)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "分页游标无效", "Invalid pagination cursor",
+                       field) from exc
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if first < 0 or first > MAX_PAGE_SIZE:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, f"first 须在 0 到 {MAX_PAGE_SIZE} 之间",
+                       f"first must be between 0 and {MAX_PAGE_SIZE}", "first")
+    return first
+
+
+def make_connection(rows: list[T], positions: list[int], first: int, had_cursor: bool,
+                    count: Callable[[], Awaitable[int]]) -> Connection[T]:
+    """Build a page from ``first + 1`` fetched rows (the extra row tells there is a next page)."""
+    page, more = rows[:first], len(rows) > first
+    edges = [Edge(cursor=encode_cursor(pos), node=row) for row, pos in zip(page, positions,
+                                                                             strict=False)]
+    info = PageInfo(has_next_page=more, has_previous_page=had_cursor,
+                    start_cursor=edges[0].cursor if edges else None,
+                    end_cursor=edges[-1].cursor if edges else None)
+    return Connection(edges=edges, page_info=info, count=count)
+
+
+class MaskInternalErrors(MaskErrors):
+    """Expected errors keep their code; anything else becomes INTERNAL with no detail."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=self._should_mask,
+                         error_message="服务器内部错误 / Internal server error")
+
+    @staticmethod
+    def _should_mask(error: GraphQLError) -> bool:
+        original = error.original_error
+        if original is None:
+            return False  # syntax and validation errors: the caller's, and safe to show
+        if isinstance(original, ApiError):
+            return False
+        log.error("unexpected error at %s", error.path, exc_info=original)
+        return True
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": ErrorCode.INTERNAL.value}
+        return masked
+
+
+class ApiErrorExtensions(SchemaExtension):
+    """Put ``code``, ``field`` and both messages of an ``ApiError`` into ``extensions``."""
+
+    def on_operation(self) -> Any:
+        yield
+        result = self.execution_context.result
+        for error in getattr(result, "errors", None) or []:
+            if isinstance(error.original_error, ApiError):
+                error.extensions = {**(error.extensions or {}), **error.original_error.extensions}
+            elif error.original_error is None and not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+def schema_extensions(*, production: bool, max_depth: int = 12, max_aliases: int = 30,
+                      max_tokens: int = 4000) -> list[Any]:
+    """The extensions every subgraph runs with: caches, limits, error shaping."""
+    from graphql.validation import NoSchemaIntrospectionCustomRule  # noqa: PLC0415
+
+    extensions: list[Any] = [
+        ParserCache(maxsize=512),
+        ValidationCache(maxsize=512),
+        QueryDepthLimiter(max_depth=max_depth),
+        MaxAliasesLimiter(max_alias_count=max_aliases),
+        MaxTokensLimiter(max_token_count=max_tokens),
+        ApiErrorExtensions,
+        MaskInternalErrors(),
+    ]
+    if production:
+        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return extensions
+
+
+FEDERATION_VERSION = "2.5"  # what @theguild/federation-composition 0.27 accepts
+
+
+def build_schema(query: type, *, mutation: type | None = None, subscription: type | None = None,
+                 types: tuple[type, ...] = (), settings: Any = None) -> strawberry.Schema:
+    """A Federation v2 subgraph schema with the shared extensions, hardened in production."""
+    from gongjian_kit.settings import ServiceSettings  # noqa: PLC0415
+
+    settings = settings or ServiceSettings()
+    return strawberry.federation.Schema(
+        query=query, mutation=mutation, subscription=subscription, types=list(types),
+        federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
+        extensions=schema_extensions(production=not settings.is_development,
+                                     max_depth=settings.max_query_depth,
+                                     max_aliases=settings.max_aliases,
+                                     max_tokens=settings.max_tokens),
+    )

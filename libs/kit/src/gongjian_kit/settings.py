@@ -1,0 +1,57 @@
+"""Settings from the environment, in one place, with defaults that work locally."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every Gongjian service reads from its environment.
+
+    Variable names are the field names in upper case (``DATABASE_URL``, ``KAFKA_BOOTSTRAP`` …).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    service_name: str = "gongjian"
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 4001
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/gongjian"
+    database_pool_min: int = 2
+    database_pool_max: int = 10
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    # Tansu (the local broker) supports neither; a real Kafka cluster should turn both on.
+    kafka_idempotence: bool = False
+    kafka_request_timeout_ms: int = 5000
+    # Prepended to every topic name: lets a test run share an external broker with `make up`.
+    topic_namespace: str = ""
+
+    jwt_secret: str = Field(default="", repr=False)
+    jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
+    jwt_jwks_url: str = ""
+    jwt_audience: str = ""
+    jwt_issuer: str = "gongjian"
+
+    relay_batch_size: int = 200
+    relay_poll_interval_s: float = 1.0
+    consumer_max_attempts: int = 3
+    consumer_fetch_wait_ms: int = 50
+
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4000
+
+    @property
+    def is_development(self) -> bool:
+        """Development turns on GraphiQL, introspection and detailed logs."""
+        return self.environment == "development"
+
+    def topic(self, name: str) -> str:
+        """The broker-side name of a logical topic, with the namespace if one is set."""
+        return f"{self.topic_namespace}{name}"

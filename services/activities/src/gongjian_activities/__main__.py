@@ -1,0 +1,3 @@
+from gongjian_activities.app import main
+
+main()

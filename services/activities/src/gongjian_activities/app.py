@@ -1,0 +1,25 @@
+"""Wiring of the activities service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gongjian_kit.app import ServiceDefinition, serve
+from gongjian_kit.events import EventCatalog
+from gongjian_activities.events import consumers
+from gongjian_activities.graphql.schema import make_schema
+
+HERE = Path(__file__).parent
+
+definition = ServiceDefinition(
+    name="activities",
+    schema_factory=make_schema,
+    migrations=HERE / "migrations",
+    catalog=EventCatalog(HERE / "event_schemas", source="/gongjian/activities"),
+    topics={"gongjian.activities.": "gongjian.activities.v1"},
+    consumers=consumers,
+)
+
+
+def main() -> None:
+    serve(definition)

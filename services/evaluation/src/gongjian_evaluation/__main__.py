@@ -1,0 +1,3 @@
+from gongjian_evaluation.app import main
+
+main()

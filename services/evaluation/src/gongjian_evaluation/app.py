@@ -1,0 +1,29 @@
+"""Wiring of the evaluation service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gongjian_kit.app import ServiceDefinition, serve
+from gongjian_kit.events import EventCatalog
+from gongjian_evaluation.events import DISTRICT_STATS_TOPIC, consumers
+from gongjian_evaluation.graphql.schema import make_schema
+from gongjian_evaluation.live import listen_for_stats
+
+HERE = Path(__file__).parent
+
+definition = ServiceDefinition(
+    name="evaluation",
+    schema_factory=make_schema,
+    migrations=HERE / "migrations",
+    catalog=EventCatalog(HERE / "event_schemas", source="/gongjian/evaluation"),
+    topics={"gongjian.evaluation.area-stats.": DISTRICT_STATS_TOPIC,
+            "gongjian.evaluation.": "gongjian.evaluation.v1"},
+    consumers=consumers,
+    background=[listen_for_stats],
+    compacted_topics=frozenset({DISTRICT_STATS_TOPIC}),
+)
+
+
+def main() -> None:
+    serve(definition)

@@ -1,0 +1,133 @@
+"""The evaluation subgraph: activity summaries, area statistics and their live updates."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import asyncpg
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from gongjian_kit.areas import is_area_code
+from gongjian_kit.errors import ApiError, ErrorCode
+from gongjian_kit.gql import RequestContext, context_of, build_schema
+from gongjian_kit.settings import ServiceSettings
+from gongjian_evaluation.live import broadcaster_of
+from gongjian_evaluation.store import stats as store
+
+
+@strawberry.type(description="组织的活动概况 / An organisation's activity summary")
+class ActivitySummary:
+    activity_count: int
+    last_activity_at: datetime | None
+
+
+@strawberry.type(description="区域统计（含下级，无个人信息）/ Figures of an area and beneath it")
+class AreaStats:
+    area_code: str
+    organization_count: int = strawberry.field(description="在册组织数 / Active organisations")
+    activity_count: int = strawberry.field(description="活动数 / Activities")
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, code: str, row: asyncpg.Record | None) -> AreaStats:
+        if row is None:
+            return cls(area_code=code, organization_count=0, activity_count=0, updated_at=None)
+        return cls(area_code=code, organization_count=row["organization_count"],
+                   activity_count=row["activity_count"], updated_at=row["updated_at"])
+
+
+def _stats_loader(ctx: RequestContext) -> DataLoader[str, asyncpg.Record | None]:
+    async def load(codes: list[str]) -> list[asyncpg.Record | None]:
+        return await store.area_stats(ctx.runtime.db, codes)
+
+    return ctx.loader("area_stats", lambda: DataLoader(load_fn=load))
+
+
+def _checked_area(ctx: RequestContext, code: str) -> str:
+    if not is_area_code(code):
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "区划代码应为12位数字",
+                       "The area code must be 12 digits", "areaCode")
+    ctx.caller.require_area(code)
+    return code
+
+
+@strawberry.federation.type(keys=["code"])
+class Area:
+    code: str
+
+    @classmethod
+    def resolve_reference(cls, code: str) -> Area:
+        return cls(code=code)
+
+    @strawberry.field(description="本区域及下级的统计 / Figures of this area and beneath it")
+    async def stats(self, info: Info) -> AreaStats:
+        ctx = context_of(info)
+        code = _checked_area(ctx, self.code)
+        return AreaStats.of(code, await _stats_loader(ctx).load(code))
+
+
+@strawberry.federation.type(keys=["id"])
+class Organization:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Organization:  # noqa: A002
+        return cls(id=id)
+
+    @strawberry.field(description="活动概况 / Activity summary")
+    async def activity_summary(self, info: Info) -> ActivitySummary | None:
+        ctx = context_of(info)
+        scope = ctx.caller.area_like
+
+        async def load(ids: list[uuid.UUID]) -> list[asyncpg.Record | None]:
+            return await store.activity_summaries(ctx.runtime.db, ids, scope)
+
+        try:
+            key = uuid.UUID(str(self.id))
+        except ValueError:
+            return None
+        row = await ctx.loader("summaries", lambda: DataLoader(load_fn=load)).load(key)
+        if row is None:
+            return None
+        return ActivitySummary(activity_count=row["activity_count"],
+                               last_activity_at=row["last_activity_at"])
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="区域统计 / Figures of an area and beneath it")
+    async def area_stats(self, info: Info, area_code: str) -> AreaStats:
+        ctx = context_of(info)
+        code = _checked_area(ctx, area_code)
+        return AreaStats.of(code, await _stats_loader(ctx).load(code))
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="区域统计变化时推送 / New figures whenever they change")
+    async def area_stats_updated(self, info: Info,
+                                 area_code: str) -> AsyncGenerator[AreaStats, None]:
+        ctx = context_of(info)
+        code = _checked_area(ctx, area_code)
+        broadcaster = broadcaster_of(ctx.runtime)
+        queue = broadcaster.subscribe()
+        try:
+            while True:
+                changed = await queue.get()
+                if code in changed:
+                    # Read fresh each time: a connection-long DataLoader would serve stale rows.
+                    rows = await store.area_stats(ctx.runtime.db, [code])
+                    yield AreaStats.of(code, rows[0])
+        finally:
+            broadcaster.unsubscribe(queue)
+
+
+def make_schema(settings: ServiceSettings | None = None) -> strawberry.Schema:
+    return build_schema(Query, subscription=Subscription, types=(Area, Organization), settings=settings)
+
+
+schema = make_schema()

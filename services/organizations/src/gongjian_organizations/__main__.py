@@ -1,0 +1,3 @@
+from gongjian_organizations.app import main
+
+main()

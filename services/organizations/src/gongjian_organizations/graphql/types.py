@@ -1,0 +1,199 @@
+"""GraphQL types of the organizations subgraph."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import Enum
+from typing import Any
+
+import asyncpg
+import strawberry
+from strawberry.types import Info
+
+from gongjian_kit.areas import AREA_LEVEL_LABELS
+from gongjian_kit.areas import AreaLevel as DomainAreaLevel
+from gongjian_kit.gql import context_of
+from gongjian_organizations.domain import organizations as org_domain
+from gongjian_organizations.domain import units as unit_domain
+from gongjian_organizations.graphql import loaders
+
+AreaLevel = strawberry.enum(DomainAreaLevel, name="AreaLevel",
+                            description="区划层级 / Level of an administrative area")
+UnitKind = strawberry.enum(unit_domain.UnitKind, name="UnitKind", description="单位类型 / Unit kind")
+OrganizationKind = strawberry.enum(org_domain.OrganizationKind, name="OrganizationKind",
+                                   description="组织类型 / Organisation kind")
+OrganizationFamily = strawberry.enum(org_domain.OrganizationFamily, name="OrganizationFamily",
+                                     description="组织系统（党、工、团、妇）/ Organisation family")
+Establishment = strawberry.enum(org_domain.Establishment, name="Establishment",
+                                description="建立方式：单独建、挂靠建、联合建 / How it was set up")
+
+
+@strawberry.type(description="枚举值及其中文名 / An enum value with its Chinese label")
+class EnumLabel:
+    value: str
+    label: str
+
+
+def _labels(mapping: dict[Any, str]) -> list[EnumLabel]:
+    return [EnumLabel(value=k.value, label=v) for k, v in mapping.items()]
+
+
+@strawberry.type(description="各枚举的中文名 / Chinese labels of every enum")
+class Labels:
+    @strawberry.field
+    def area_levels(self) -> list[EnumLabel]:
+        return _labels(AREA_LEVEL_LABELS)
+
+    @strawberry.field
+    def unit_kinds(self) -> list[EnumLabel]:
+        return _labels(unit_domain.UNIT_KIND_LABELS)
+
+    @strawberry.field
+    def organization_kinds(self) -> list[EnumLabel]:
+        return _labels(org_domain.KIND_LABELS)
+
+    @strawberry.field
+    def organization_families(self) -> list[EnumLabel]:
+        return _labels(org_domain.FAMILY_LABELS)
+
+    @strawberry.field
+    def establishments(self) -> list[EnumLabel]:
+        return _labels(org_domain.ESTABLISHMENT_LABELS)
+
+
+@strawberry.federation.type(keys=["code"], description="行政区划 / Administrative area")
+class Area:
+    code: str = strawberry.field(description="12位统计用区划代码 / 12-digit division code")
+    name: str
+    level: AreaLevel  # type: ignore[valid-type]
+    parent_code: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Area:
+        return cls(code=row["code"], name=row["name"], level=DomainAreaLevel(row["level"]),
+                   parent_code=row["parent_code"])
+
+    @strawberry.field(description="层级中文名 / Level label")
+    def level_label(self) -> str:
+        return AREA_LEVEL_LABELS[DomainAreaLevel(self.level)]
+
+    @strawberry.field(description="上级区划 / Parent area")
+    async def parent(self, info: Info) -> Area | None:
+        if self.parent_code is None:
+            return None
+        row = await loaders.area_by_code(info).load(self.parent_code)
+        return Area.from_row(row) if row else None
+
+    @strawberry.field(description="下级区划 / Child areas")
+    async def children(self, info: Info) -> list[Area]:
+        rows = await loaders.area_children(info).load(self.code)
+        return [Area.from_row(r) for r in rows]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, code: str) -> Area | None:
+        row = await loaders.area_by_code(info).load(code)
+        return cls.from_row(row) if row else None
+
+
+@strawberry.type(description="单位 / Unit: a place where people work or live")
+class Unit:
+    id: strawberry.ID
+    name: str
+    kind: UnitKind  # type: ignore[valid-type]
+    credit_code: str | None = strawberry.field(description="统一社会信用代码 / Unified credit code")
+    area_code: str
+    employees: int
+    party_members: int = strawberry.field(description="正式党员 / Full party members")
+    league_members: int
+    union_members: int
+    women: int
+    youth: int = strawberry.field(description="35岁及以下青年 / Youth aged 35 or under")
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Unit:
+        return cls(id=strawberry.ID(str(row["id"])), name=row["name"],
+                   kind=unit_domain.UnitKind(row["kind"]), credit_code=row["credit_code"],
+                   area_code=row["area_code"], employees=row["employees"],
+                   party_members=row["party_members"], league_members=row["league_members"],
+                   union_members=row["union_members"], women=row["women"], youth=row["youth"])
+
+    @strawberry.field
+    def kind_label(self) -> str:
+        return unit_domain.UNIT_KIND_LABELS[unit_domain.UnitKind(self.kind)]
+
+    @strawberry.field
+    async def area(self, info: Info) -> Area | None:
+        row = await loaders.area_by_code(info).load(self.area_code)
+        return Area.from_row(row) if row else None
+
+
+@strawberry.federation.type(keys=["id"], description="组织 / Party or mass organisation")
+class Organization:
+    id: strawberry.ID
+    name: str
+    kind: OrganizationKind  # type: ignore[valid-type]
+    family: OrganizationFamily  # type: ignore[valid-type]
+    establishment: Establishment  # type: ignore[valid-type]
+    area_code: str
+    founded_on: date | None
+    dissolved_on: date | None
+    parent_id: strawberry.Private[uuid.UUID | None]
+    host_id: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Organization:
+        return cls(id=strawberry.ID(str(row["id"])), name=row["name"],
+                   kind=org_domain.OrganizationKind(row["kind"]),
+                   family=org_domain.OrganizationFamily(row["family"]),
+                   establishment=org_domain.Establishment(row["establishment"]),
+                   area_code=row["area_code"], founded_on=row["founded_on"],
+                   dissolved_on=row["dissolved_on"], parent_id=row["parent_id"],
+                   host_id=row["host_organization_id"])
+
+    @strawberry.field
+    def kind_label(self) -> str:
+        return org_domain.KIND_LABELS[org_domain.OrganizationKind(self.kind)]
+
+    @strawberry.field
+    def establishment_label(self) -> str:
+        return org_domain.ESTABLISHMENT_LABELS[org_domain.Establishment(self.establishment)]
+
+    @strawberry.field(description="是否在册（未撤销）/ Not dissolved")
+    def active(self) -> bool:
+        return self.dissolved_on is None
+
+    @strawberry.field(description="覆盖的单位 / Units it covers")
+    async def units(self, info: Info) -> list[Unit]:
+        rows = await loaders.units_of_organization(info).load(uuid.UUID(self.id))
+        scope = context_of(info).caller
+        return [Unit.from_row(r) for r in rows if scope.can_see_area(r["area_code"])]
+
+    @strawberry.field
+    async def area(self, info: Info) -> Area | None:
+        row = await loaders.area_by_code(info).load(self.area_code)
+        return Area.from_row(row) if row else None
+
+    @strawberry.field(description="上级组织 / Parent organisation")
+    async def parent(self, info: Info) -> Organization | None:
+        return await _organization(info, self.parent_id)
+
+    @strawberry.field(description="挂靠的组织（挂靠建）/ Host organisation (affiliated)")
+    async def host_organization(self, info: Info) -> Organization | None:
+        return await _organization(info, self.host_id)
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization | None:  # noqa: A002
+        try:
+            key = uuid.UUID(str(id))
+        except ValueError:
+            return None
+        return await _organization(info, key)
+
+
+async def _organization(info: Info, org_id: uuid.UUID | None) -> Organization | None:
+    if org_id is None:
+        return None
+    row = await loaders.organization_by_id(info).load(org_id)
+    return Organization.from_row(row) if row else None
+

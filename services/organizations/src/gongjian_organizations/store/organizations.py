@@ -1,0 +1,78 @@
+"""SQL for organisations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import asyncpg
+
+ORG_COLUMNS = ("id, seq, name, kind, family, establishment, area_code, parent_id, "
+               "host_organization_id, founded_on, dissolved_on")
+
+
+async def organizations_by_id(conn: asyncpg.Pool | asyncpg.Connection, ids: list[uuid.UUID],
+                              scope_like: str) -> list[asyncpg.Record | None]:
+    """Organisations in the keys' order (None where missing or outside the scope)."""
+    rows = await conn.fetch(
+        f"SELECT {ORG_COLUMNS} FROM organization WHERE id = ANY($1::uuid[]) AND area_code LIKE $2",
+        ids, scope_like,
+    )
+    found = {r["id"]: r for r in rows}
+    return [found.get(i) for i in ids]
+
+
+async def organizations_page(conn: asyncpg.Pool | asyncpg.Connection, area_like: str,
+                             after: int | None, limit: int,
+                             only_ids: list[uuid.UUID] | None = None) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {ORG_COLUMNS} FROM organization WHERE area_code LIKE $1 AND seq > $2 "
+        "AND ($4::uuid[] IS NULL OR id = ANY($4::uuid[])) ORDER BY seq LIMIT $3",
+        area_like, after or 0, limit, only_ids,
+    )
+
+
+async def count_organizations(conn: asyncpg.Pool | asyncpg.Connection, area_like: str,
+                              only_ids: list[uuid.UUID] | None = None) -> int:
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM organization WHERE area_code LIKE $1 "
+        "AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))", area_like, only_ids))
+
+
+async def insert_organization(conn: asyncpg.Connection, *, name: str, kind: str, family: str,
+                              establishment: str, area_code: str, parent_id: uuid.UUID | None,
+                              host_organization_id: uuid.UUID | None, founded_on: date | None,
+                              unit_ids: list[uuid.UUID]) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"INSERT INTO organization (id, name, kind, family, establishment, area_code, parent_id, "
+        f"host_organization_id, founded_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        f"RETURNING {ORG_COLUMNS}",
+        uuid.uuid4(), name, kind, family, establishment, area_code, parent_id,
+        host_organization_id, founded_on,
+    )
+    await conn.executemany(
+        "INSERT INTO organization_unit (organization_id, unit_id) VALUES ($1, $2)",
+        [(row["id"], u) for u in unit_ids],
+    )
+    return row
+
+
+async def active_children_count(conn: asyncpg.Connection, org_id: uuid.UUID) -> int:
+    return int(await conn.fetchval(
+        "SELECT count(*) FROM organization WHERE parent_id = $1 AND dissolved_on IS NULL", org_id))
+
+
+async def lock_organization(conn: asyncpg.Connection, org_id: uuid.UUID,
+                            scope_like: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {ORG_COLUMNS} FROM organization WHERE id = $1 AND area_code LIKE $2 FOR UPDATE",
+        org_id, scope_like,
+    )
+
+
+async def mark_dissolved(conn: asyncpg.Connection, org_id: uuid.UUID,
+                         dissolved_on: date) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"UPDATE organization SET dissolved_on = $2 WHERE id = $1 RETURNING {ORG_COLUMNS}",
+        org_id, dissolved_on,
+    )
