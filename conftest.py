@@ -1,0 +1,1 @@
+pytest_plugins = ["gongjian_deploy.pytest_plugin"]

@@ -1,0 +1,59 @@
+import time
+
+import jwt
+import pytest
+
+from gongjian_kit.auth import Caller, Role, TokenVerifier, issue_token
+from gongjian_kit.errors import ApiError
+from gongjian_kit.settings import ServiceSettings
+
+SECRET = "test-secret-test-secret-test-secret"
+
+
+@pytest.fixture
+def verifier() -> TokenVerifier:
+    return TokenVerifier(ServiceSettings(jwt_secret=SECRET))
+
+
+def test_a_dev_token_becomes_a_caller(verifier):
+    token = issue_token(SECRET, subject="u1", roles=["COMMUNITY_ADMIN"], area="330106001002")
+    caller = verifier.from_authorization(f"Bearer {token}")
+    assert caller.subject == "u1"
+    assert caller.roles == frozenset({Role.COMMUNITY_ADMIN})
+    assert caller.area_like == "330106001002%"
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Basic abc", "Bearer not.a.jwt"])
+def test_missing_or_malformed_tokens_are_unauthenticated(verifier, header):
+    with pytest.raises(ApiError) as caught:
+        verifier.from_authorization(header)
+    assert caught.value.code == "UNAUTHENTICATED"
+
+
+def test_expired_and_foreign_tokens_are_refused(verifier):
+    expired = jwt.encode({"sub": "u", "area": "330106000000", "exp": int(time.time()) - 10,
+                          "iss": "gongjian"}, SECRET, algorithm="HS256")
+    forged = issue_token("another-secret-another-secret-xx", subject="u", roles=[],
+                         area="330106000000")
+    for token in (expired, forged):
+        with pytest.raises(ApiError):
+            verifier.verify(token)
+
+
+def test_a_token_with_an_unknown_role_is_refused(verifier):
+    token = jwt.encode({"sub": "u", "area": "330106000000", "roles": ["ROOT"],
+                        "exp": int(time.time()) + 60, "iss": "gongjian"}, SECRET,
+                       algorithm="HS256")
+    with pytest.raises(ApiError):
+        verifier.verify(token)
+
+
+def test_scope_checks_raise_forbidden():
+    caller = Caller(subject="u", roles=frozenset({Role.STREET_ADMIN}), area="330106001000")
+    caller.require_area("330106001003")
+    with pytest.raises(ApiError) as caught:
+        caller.require_area("330106002001")
+    assert caught.value.code == "FORBIDDEN"
+    subscriber = Caller(subject="s", roles=frozenset({Role.DATA_SUBSCRIBER}), area="330106000000")
+    with pytest.raises(ApiError):
+        subscriber.require_records()
