@@ -4,9 +4,10 @@ import {
   createInlineSigningKeyProvider,
   createRemoteJwksSigningKeyProvider,
   defineConfig,
-  extractFromConnectionParams,
   extractFromHeader,
 } from '@graphql-hive/gateway';
+import { GraphQLError } from 'graphql';
+import { maskError } from 'graphql-yoga';
 
 const env = process.env;
 const production = env.ENVIRONMENT === 'production';
@@ -16,20 +17,32 @@ if (!secret && !jwksUrl) {
   throw new Error('set JWT_SECRET (HS256, development) or JWT_JWKS_URL (production)');
 }
 
-// The JWT plugin's own errors carry no code; clients branch on extensions.code.
-const AUTH_ERRORS = new Set(['Unauthenticated', 'Invalid authentication token provided']);
-const authErrorCodes = {
-  onResultProcess({ result }: { result: unknown }) {
-    for (const item of Array.isArray(result) ? result : [result]) {
-      for (const error of (item as { errors?: { message: string; extensions?: object }[] })?.errors ?? []) {
-        if (AUTH_ERRORS.has(error.message)) {
-          error.message = '请先登录：缺少或无效的令牌 / Sign in first: the token is missing or invalid';
-          error.extensions = { ...error.extensions, code: 'UNAUTHENTICATED' };
-        }
-      }
-    }
-  },
-};
+// The JWT plugin's own errors carry no code; clients branch on extensions.code, so they get
+// UNAUTHENTICATED on HTTP and WebSocket alike. Everything else is masked as yoga does.
+const AUTH_ERRORS = new Set([
+  'Unauthenticated',
+  'Invalid authentication token provided',
+  'Invalid JWT authentication token prefix.',
+  'Authentication header was set, but token is missing.',
+]);
+const AUTH_MESSAGE = '请先登录：缺少或无效的令牌 / Sign in first: the token is missing or invalid';
+
+function maskGatewayError(error: unknown, message: string, isDev?: boolean): Error {
+  if (error instanceof Error && AUTH_ERRORS.has(error.message)) {
+    const http = (error as GraphQLError).extensions?.http;
+    return new GraphQLError(AUTH_MESSAGE, { extensions: { code: 'UNAUTHENTICATED', http } });
+  }
+  return maskError(error, message, isDev);
+}
+
+// Browsers cannot set headers on a WebSocket: they send {"authorization": "Bearer …"} in
+// connectionParams. (extractFromConnectionParams would keep the "Bearer " prefix in the token.)
+function tokenFromConnectionParams({ serverContext }: { serverContext?: unknown }) {
+  const params = (serverContext as { connectionParams?: Record<string, unknown> })?.connectionParams;
+  const value = params?.authorization ?? params?.Authorization;
+  if (typeof value !== 'string') return undefined;
+  return { prefix: 'Bearer', token: value.replace(/^Bearer\s+/i, '') };
+}
 
 const subgraph = (name: string, fallback: string) => env[`${name.toUpperCase()}_URL`] ?? fallback;
 const bearer = 'Bearer {context.jwt.token.value}';
@@ -40,7 +53,7 @@ export const gatewayConfig = defineConfig({
   port: Number(env.GATEWAY_PORT ?? 4000),
   graphiql: !production,
   landingPage: false,
-  maskedErrors: true,
+  maskedErrors: { maskError: maskGatewayError },
   // Identical concurrent queries are merged by default; benchmarks turn it off.
   deduplicateInflightRequests: env.GATEWAY_DEDUPLICATE !== 'false',
   jwt: {
@@ -49,8 +62,7 @@ export const gatewayConfig = defineConfig({
     ],
     tokenLookupLocations: [
       extractFromHeader({ name: 'authorization', prefix: 'Bearer' }),
-      // Browsers cannot set headers on a WebSocket: they send {"authorization": "Bearer …"}.
-      extractFromConnectionParams({ name: 'authorization', prefix: 'Bearer' }),
+      tokenFromConnectionParams,
     ],
     tokenVerification: {
       algorithms: jwksUrl ? ['RS256', 'ES256'] : ['HS256'],
@@ -60,7 +72,6 @@ export const gatewayConfig = defineConfig({
     // a bad or expired one stops here.
     reject: { missingToken: false, invalidToken: true },
   },
-  plugins: () => [authErrorCodes],
   propagateHeaders: {
     fromClientToSubgraphs({ request }) {
       const authorization = request.headers.get('authorization');

@@ -71,14 +71,6 @@ def token_for(stack: Stack, role: str, area: str, orgs: list[str] | None = None,
                        roles=[role], area=area, orgs=orgs)
 
 
-@pytest.fixture(scope="session")
-def gateway(stack: Stack) -> Iterator[GraphQLClient]:
-    """A district admin of the whole test district, calling the gateway."""
-    client = GraphQLClient(stack.gateway_url, token_for(stack, "DISTRICT_ADMIN", "330199000000"))
-    yield client
-    client.close()
-
-
 async def wait_until(predicate: object, timeout_s: float = 10.0, interval_s: float = 0.05) -> None:
     """Poll an async predicate until it is true, or fail after ``timeout_s``."""
     deadline = asyncio.get_running_loop().time() + timeout_s
@@ -89,3 +81,86 @@ async def wait_until(predicate: object, timeout_s: float = 10.0, interval_s: flo
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout_s}s")
         await asyncio.sleep(interval_s)
+
+
+_district_numbers = iter(range(10, 100))
+
+CREATE_AREA = """mutation($i: CreateAreaInput!) { createArea(input: $i) {
+  area { code level parent { code } } errors { field code message messageZh messageEn } } }"""
+REGISTER_UNIT = """mutation($i: RegisterUnitInput!) { registerUnit(input: $i) {
+  unit { id name creditCode } errors { field code message } } }"""
+ESTABLISH = """mutation($i: EstablishOrganizationInput!) { establishOrganization(input: $i) {
+  organization { id name kind establishment } errors { field code message } } }"""
+CREATE_ACTIVITY = """mutation($i: CreateActivityInput!) { createActivity(input: $i) {
+  activity { id title } errors { field code message } } }"""
+
+
+class District:
+    """A fresh district for one test: its code, streets, communities and an admin's client."""
+
+    def __init__(self, stack: Stack, url: str | None = None) -> None:
+        number = next(_district_numbers)
+        self.stack = stack
+        self.code = f"3301{number:02d}000000"
+        self.streets = [f"3301{number:02d}00{s}000" for s in (1, 2)]
+        self.communities = [f"{street[:9]}00{c}" for street in self.streets for c in (1, 2)]
+        self.url = url or stack.gateway_url
+        self.admin = self.client("DISTRICT_ADMIN", self.code)
+        self._credit = iter(range(10_000_000, 99_999_999))
+        assert not self.admin.data(CREATE_AREA, {"i": {"code": self.code, "name": "测试区"}})[
+            "createArea"]["errors"]
+        for i, street in enumerate(self.streets):
+            self.admin.data(CREATE_AREA, {"i": {"code": street, "name": f"测试街道{i}"}})
+        for i, community in enumerate(self.communities):
+            self.admin.data(CREATE_AREA, {"i": {"code": community, "name": f"测试社区{i}"}})
+
+    def client(self, role: str, area: str, orgs: list[str] | None = None,
+               url: str | None = None) -> GraphQLClient:
+        return GraphQLClient(url or self.url, token_for(self.stack, role, area, orgs))
+
+    def credit_code(self) -> str:
+        from gongjian_organizations.domain.credit_code import credit_code_check_char  # noqa: PLC0415
+
+        body = f"91{self.code[:6]}{next(self._credit):08d}0"
+        return body + credit_code_check_char(body)
+
+    def unit(self, area: str, name: str = "测试科技有限公司", **counts: int) -> str:
+        data = self.admin.data(REGISTER_UNIT, {"i": {
+            "name": name, "kind": "NON_PUBLIC_ENTERPRISE", "areaCode": area,
+            "creditCode": self.credit_code(), **counts}})
+        assert not data["registerUnit"]["errors"], data
+        return str(data["registerUnit"]["unit"]["id"])
+
+    def organization(self, area: str, units: list[str], kind: str = "PARTY_BRANCH",
+                     establishment: str = "STANDALONE", **extra: object) -> str:
+        data = self.admin.data(ESTABLISH, {"i": {
+            "name": f"测试{kind}", "kind": kind, "establishment": establishment,
+            "areaCode": area, "unitIds": units, **extra}})
+        assert not data["establishOrganization"]["errors"], data
+        return str(data["establishOrganization"]["organization"]["id"])
+
+    def activity_input(self, organizers: list[str], area: str, **extra: object) -> dict[str, object]:
+        return {"title": "学习培训", "line": "DUAL_CULTIVATION", "category": "TRAINING",
+                "organizerIds": organizers, "areaCode": area,
+                "startsAt": "2026-05-01T09:00:00+08:00", "endsAt": "2026-05-01T11:00:00+08:00",
+                **extra}
+
+    def activity(self, organizers: list[str], area: str, timeout_s: float = 15.0) -> str:
+        """Create an activity, waiting until the activities service has heard of the organisers."""
+        import time  # noqa: PLC0415
+
+        deadline = time.monotonic() + timeout_s
+        while True:
+            data = self.admin.data(CREATE_ACTIVITY, {"i": self.activity_input(organizers, area)})
+            errors = data["createActivity"]["errors"]
+            if not errors:
+                return str(data["createActivity"]["activity"]["id"])
+            if errors[0]["code"] != "NOT_FOUND" or time.monotonic() > deadline:
+                raise AssertionError(errors)
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def district(stack: Stack) -> District:
+    """A new district with two streets of two communities, through the gateway."""
+    return District(stack)

@@ -196,17 +196,18 @@ def schema_extensions(*, production: bool, max_depth: int = 12, max_aliases: int
     """The extensions every subgraph runs with: caches, limits, error shaping."""
     from graphql.validation import NoSchemaIntrospectionCustomRule  # noqa: PLC0415
 
+    # Factories, not instances: strawberry makes a fresh extension per request from each.
     extensions: list[Any] = [
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
-        QueryDepthLimiter(max_depth=max_depth),
-        MaxAliasesLimiter(max_alias_count=max_aliases),
-        MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
         ApiErrorExtensions,
-        MaskInternalErrors(),
+        MaskInternalErrors,
     ]
     if production:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return extensions
 
 

@@ -103,7 +103,8 @@ class Organization:
     id: strawberry.ID
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Organization:  # noqa: A002
+    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization:  # noqa: A002
+        context_of(info).caller  # noqa: B018 - authenticates the call (raises without a token)
         return cls(id=id)
 
     @strawberry.field(description="该组织主办的活动，最新的在前 / Activities it organised, newest first")

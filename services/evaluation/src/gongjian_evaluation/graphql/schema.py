@@ -60,7 +60,8 @@ class Area:
     code: str
 
     @classmethod
-    def resolve_reference(cls, code: str) -> Area:
+    def resolve_reference(cls, info: Info, code: str) -> Area:
+        context_of(info).caller  # noqa: B018 - authenticates the call (raises without a token)
         return cls(code=code)
 
     @strawberry.field(description="本区域及下级的统计 / Figures of this area and beneath it")
@@ -75,7 +76,8 @@ class Organization:
     id: strawberry.ID
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Organization:  # noqa: A002
+    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization:  # noqa: A002
+        context_of(info).caller  # noqa: B018 - authenticates the call (raises without a token)
         return cls(id=id)
 
     @strawberry.field(description="活动概况 / Activity summary")
