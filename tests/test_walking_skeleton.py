@@ -85,20 +85,35 @@ def test_a_community_admin_cannot_read_or_write_another_community(district: Dist
     my_org = district.organization(mine, [my_unit])
     me = district.client("COMMUNITY_ADMIN", mine)
 
-    assert me.data("query($id: ID!) { organization(id: $id) { id } }",
-                   {"id": their_org})["organization"] is None
-    assert me.data("query($id: ID!) { organization(id: $id) { id } }",
-                   {"id": my_org})["organization"] == {"id": my_org}
+    assert (
+        me.data("query($id: ID!) { organization(id: $id) { id } }", {"id": their_org})[
+            "organization"
+        ]
+        is None
+    )
+    assert me.data("query($id: ID!) { organization(id: $id) { id } }", {"id": my_org})[
+        "organization"
+    ] == {"id": my_org}
     listed = me.data("{ organizations(first: 100) { edges { node { id } } } }")
     assert [e["node"]["id"] for e in listed["organizations"]["edges"]] == [my_org]
 
     listing_theirs = me.execute(
-        "query($a: String!) { organizations(areaCode: $a) { totalCount } }", {"a": theirs})
+        "query($a: String!) { organizations(areaCode: $a) { totalCount } }", {"a": theirs}
+    )
     assert listing_theirs["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
-    write = me.data(ESTABLISH, {"i": {"name": "越权组织", "kind": "TRADE_UNION",
-                                     "establishment": "STANDALONE", "areaCode": theirs,
-                                     "unitIds": [their_unit]}})["establishOrganization"]
+    write = me.data(
+        ESTABLISH,
+        {
+            "i": {
+                "name": "越权组织",
+                "kind": "TRADE_UNION",
+                "establishment": "STANDALONE",
+                "areaCode": theirs,
+                "unitIds": [their_unit],
+            }
+        },
+    )["establishOrganization"]
     assert write["organization"] is None
     assert write["errors"][0]["field"] == "areaCode"
     assert write["errors"][0]["code"] == "FORBIDDEN"
@@ -106,17 +121,23 @@ def test_a_community_admin_cannot_read_or_write_another_community(district: Dist
     # Using their organisation as an organiser from my own community is refused too.
     activity = me.data(CREATE_ACTIVITY, {"i": district.activity_input([their_org], mine)})
     assert activity["createActivity"]["errors"][0]["field"] == "organizerIds[0]"
-    count = district.admin.data("query($id: ID!) { organization(id: $id) { activities "
-                                "{ totalCount } } }", {"id": their_org})
+    count = district.admin.data(
+        "query($id: ID!) { organization(id: $id) { activities { totalCount } } }", {"id": their_org}
+    )
     assert count["organization"]["activities"]["totalCount"] == 0
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer not-a-token", "Basic abc"])
-def test_without_a_valid_token_the_gateway_answers_unauthenticated(district: District,
-                                                                   authorization):
+def test_without_a_valid_token_the_gateway_answers_unauthenticated(
+    district: District, authorization
+):
     headers = {"authorization": authorization} if authorization else {}
-    response = httpx.post(district.url, headers=headers,
-                          json={"query": "{ organizations { totalCount } }"}, timeout=10)
+    response = httpx.post(
+        district.url,
+        headers=headers,
+        json={"query": "{ organizations { totalCount } }"},
+        timeout=10,
+    )
     body = response.json()
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert not body.get("data")
@@ -124,27 +145,41 @@ def test_without_a_valid_token_the_gateway_answers_unauthenticated(district: Dis
 
 @pytest.mark.parametrize("service", ["organizations", "activities", "evaluation"])
 def test_a_subgraph_reached_directly_is_no_back_door(district: District, service: str):
-    query = ('query($r: [_Any!]!) { _entities(representations: $r) { __typename '
-             '... on Organization { id } } }')
+    query = (
+        "query($r: [_Any!]!) { _entities(representations: $r) { __typename "
+        "... on Organization { id } } }"
+    )
     org = {"__typename": "Organization", "id": "00000000-0000-0000-0000-000000000000"}
-    response = httpx.post(district.stack.service_url(service),
-                          json={"query": query, "variables": {"r": [org]}}, timeout=10)
+    response = httpx.post(
+        district.stack.service_url(service),
+        json={"query": query, "variables": {"r": [org]}},
+        timeout=10,
+    )
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 def test_a_data_subscriber_reads_figures_but_no_records(district: District):
     subscriber = district.client("DATA_SUBSCRIBER", district.code)
-    figures = subscriber.data("query($c: String!) { areaStats(areaCode: $c) { areaCode } }",
-                              {"c": district.code})
+    figures = subscriber.data(
+        "query($c: String!) { areaStats(areaCode: $c) { areaCode } }", {"c": district.code}
+    )
     assert figures["areaStats"]["areaCode"] == district.code
     records = subscriber.execute("{ organizations { totalCount } }")
     assert records["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
 def test_bad_input_names_the_field_in_chinese_and_english(district: District):
-    result = district.admin.data(CREATE_ACTIVITY, {"i": district.activity_input(
-        ["00000000-0000-0000-0000-000000000001"], district.communities[0],
-        endsAt="2026-05-01T08:00:00+08:00", title=" ")})["createActivity"]
+    result = district.admin.data(
+        CREATE_ACTIVITY,
+        {
+            "i": district.activity_input(
+                ["00000000-0000-0000-0000-000000000001"],
+                district.communities[0],
+                endsAt="2026-05-01T08:00:00+08:00",
+                title=" ",
+            )
+        },
+    )["createActivity"]
     assert result["activity"] is None
     by_field = {e["field"]: e for e in result["errors"]}
     assert set(by_field) == {"title", "endsAt"}

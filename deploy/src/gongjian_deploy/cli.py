@@ -9,7 +9,6 @@ import shutil
 import signal
 import sys
 import time
-from pathlib import Path
 
 from gongjian_deploy.client import GraphQLClient
 from gongjian_deploy.infra import port_open
@@ -37,8 +36,11 @@ def up(args: argparse.Namespace) -> int:
     workdir = STATE_DIR / "run"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    config = StackConfig(workdir=workdir, gateway_port=_port("gateway"),
-                         service_ports={s: _port(s) for s in SERVICES})
+    config = StackConfig(
+        workdir=workdir,
+        gateway_port=_port("gateway"),
+        service_ports={s: _port(s) for s in SERVICES},
+    )
     stack = Stack(config)
     stopping = False
 
@@ -56,23 +58,29 @@ def up(args: argparse.Namespace) -> int:
         print("starting the gateway …", flush=True)
         stack.start_gateway()
         secret = config.jwt_secret
-        STATE_FILE.write_text(json.dumps({"gateway": stack.gateway_url, "jwt_secret": secret,
-                                          "pids": stack.pids()}))
+        STATE_FILE.write_text(
+            json.dumps({"gateway": stack.gateway_url, "jwt_secret": secret, "pids": stack.pids()})
+        )
         STATE_FILE.chmod(0o600)
-        token = issue_token(secret, subject="demo-district-admin",
-                            roles=[Role.DISTRICT_ADMIN.value], area="330106000000")
+        token = issue_token(
+            secret,
+            subject="demo-district-admin",
+            roles=[Role.DISTRICT_ADMIN.value],
+            area="330106000000",
+        )
         if not args.no_demo:
             print("loading demo data through the API …", flush=True)
             client = GraphQLClient(stack.gateway_url, token)
             created = load_demo_data(client)
             client.close()
             print(f"  {created}")
-        print(f"""
+        print(
+            f"""
 Gongjian is up in {time.monotonic() - started:.1f}s.
 
   GraphQL (gateway):  {stack.gateway_url}   (GraphiQL in a browser)
-  subgraphs:          {', '.join(f'{s} {stack.service_url(s)}' for s in SERVICES)}
-  logs:               {workdir / 'logs'}
+  subgraphs:          {", ".join(f"{s} {stack.service_url(s)}" for s in SERVICES)}
+  logs:               {workdir / "logs"}
 
   District admin token for 西湖区 (330106000000), valid 12 hours:
 
@@ -80,20 +88,26 @@ Gongjian is up in {time.monotonic() - started:.1f}s.
 
   curl -s {stack.gateway_url} -H 'content-type: application/json' \\
     -H "authorization: Bearer $TOKEN" \\
-    -d '{{"query":"{{ area(code: \\"330106000000\\") {{ name stats {{ organizationCount activityCount }} }} }}"}}'
+    -d '{{"query":"{{ area(code: \\"330106000000\\") \\
+          {{ name stats {{ organizationCount activityCount }} }} }}"}}'
 
   Other tokens: uv run gongjian token --role COMMUNITY_ADMIN --area 330106001001
-Ctrl-C stops everything.""", flush=True)
+Ctrl-C stops everything.""",
+            flush=True,
+        )
         while not stopping:
             dead = stack.dead_part()
             if dead:
-                print(f"\n{dead} has stopped; stopping the rest (the broker keeps its data in "
-                      "memory only, so the system cannot go on without it).", file=sys.stderr)
+                print(
+                    f"\n{dead} has stopped; stopping the rest (the broker keeps its data in "
+                    "memory only, so the system cannot go on without it).",
+                    file=sys.stderr,
+                )
                 return 1
             time.sleep(0.5)
         print("\nstopping …")
         return 0
-    except Exception as exc:  # noqa: BLE001 - report, stop everything, fail
+    except Exception as exc:
         print(f"gongjian up failed: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -112,12 +126,22 @@ def token(args: argparse.Namespace) -> int:
     if not secret and STATE_FILE.exists():
         secret = json.loads(STATE_FILE.read_text())["jwt_secret"]
     if not secret:
-        print("no running stack found (start it with `make up`) and JWT_SECRET is not set",
-              file=sys.stderr)
+        print(
+            "no running stack found (start it with `make up`) and JWT_SECRET is not set",
+            file=sys.stderr,
+        )
         return 1
     subject = args.subject or f"dev-{args.role.lower()}"
-    print(issue_token(secret, subject=subject, roles=[args.role], area=args.area,
-                      orgs=args.org or [], ttl_s=args.ttl))
+    print(
+        issue_token(
+            secret,
+            subject=subject,
+            roles=[args.role],
+            area=args.area,
+            orgs=args.org or [],
+            ttl_s=args.ttl,
+        )
+    )
     return 0
 
 

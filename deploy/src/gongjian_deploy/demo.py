@@ -12,34 +12,62 @@ from gongjian_organizations.domain.credit_code import CHARSET, credit_code_check
 
 DISTRICT = ("330106000000", "西湖区")
 STREETS = {
-    "330106001000": ("北山街道", {"330106001001": "曙光社区", "330106001002": "保俶社区",
-                                  "330106001003": "宝石社区"}),
-    "330106002000": ("西溪街道", {"330106002001": "文三社区", "330106002002": "求是社区",
-                                  "330106002003": "庆丰社区"}),
+    "330106001000": (
+        "北山街道",
+        {"330106001001": "曙光社区", "330106001002": "保俶社区", "330106001003": "宝石社区"},
+    ),
+    "330106002000": (
+        "西溪街道",
+        {"330106002001": "文三社区", "330106002002": "求是社区", "330106002003": "庆丰社区"},
+    ),
     "330106003000": ("翠苑街道", {"330106003001": "翠苑一区社区", "330106003002": "学院社区"}),
 }
 
 ENTERPRISE_NAMES = [
-    "杭州云栖数据科技有限公司", "杭州西溪智能制造有限公司", "浙江文三电子商务有限公司",
-    "杭州保俶建筑装饰工程有限公司", "杭州曙光物业服务有限公司", "杭州求是软件开发有限公司",
-    "浙江翠苑餐饮管理有限公司", "杭州宝石山文化传媒有限公司", "杭州庆丰物流有限公司",
-    "杭州黄龙健康管理有限公司", "杭州玉泉新材料科技有限公司", "杭州学院路教育咨询有限公司",
-    "浙江西湖龙井茶业有限公司", "杭州古荡网络科技有限公司", "杭州北山汽车维修有限公司",
-    "杭州灵隐旅游服务有限公司", "杭州紫金港生物医药有限公司", "杭州天目山家政服务有限公司",
-    "杭州蒋村花园酒店有限公司", "杭州三墩精密机械有限公司", "杭州文一快递服务有限公司",
+    "杭州云栖数据科技有限公司",
+    "杭州西溪智能制造有限公司",
+    "浙江文三电子商务有限公司",
+    "杭州保俶建筑装饰工程有限公司",
+    "杭州曙光物业服务有限公司",
+    "杭州求是软件开发有限公司",
+    "浙江翠苑餐饮管理有限公司",
+    "杭州宝石山文化传媒有限公司",
+    "杭州庆丰物流有限公司",
+    "杭州黄龙健康管理有限公司",
+    "杭州玉泉新材料科技有限公司",
+    "杭州学院路教育咨询有限公司",
+    "浙江西湖龙井茶业有限公司",
+    "杭州古荡网络科技有限公司",
+    "杭州北山汽车维修有限公司",
+    "杭州灵隐旅游服务有限公司",
+    "杭州紫金港生物医药有限公司",
+    "杭州天目山家政服务有限公司",
+    "杭州蒋村花园酒店有限公司",
+    "杭州三墩精密机械有限公司",
+    "杭州文一快递服务有限公司",
     "杭州浙大科技园孵化器有限公司",
 ]
-SOCIAL_NAMES = ["西湖区志愿者协会", "北山街道社会工作服务中心", "西溪街道老年协会",
-                "翠苑街道青年创业者联谊会"]
+SOCIAL_NAMES = [
+    "西湖区志愿者协会",
+    "北山街道社会工作服务中心",
+    "西溪街道老年协会",
+    "翠苑街道青年创业者联谊会",
+]
 MIGRANT_NAMES = ["西溪街道外来务工人员联合会", "三墩建筑工地务工人员服务站"]
 
 AREA = "mutation($i: CreateAreaInput!) { createArea(input: $i) { area { code } errors { code } } }"
-UNIT = ("mutation($i: RegisterUnitInput!) { registerUnit(input: $i) { unit { id } "
-        "errors { field message } } }")
-ORG = ("mutation($i: EstablishOrganizationInput!) { establishOrganization(input: $i) "
-       "{ organization { id } errors { field message } } }")
-ACTIVITY = ("mutation($i: CreateActivityInput!) { createActivity(input: $i) "
-            "{ activity { id } errors { field code message } } }")
+UNIT = (
+    "mutation($i: RegisterUnitInput!) { registerUnit(input: $i) { unit { id } "
+    "errors { field message } } }"
+)
+ORG = (
+    "mutation($i: EstablishOrganizationInput!) { establishOrganization(input: $i) "
+    "{ organization { id } errors { field message } } }"
+)
+ACTIVITY = (
+    "mutation($i: CreateActivityInput!) { createActivity(input: $i) "
+    "{ activity { id } errors { field code message } } }"
+)
 
 
 def credit_code(rng: random.Random, area6: str) -> str:
@@ -75,21 +103,52 @@ def load_demo(client: GraphQLClient, seed: int = 7) -> dict[str, int]:
     def unit(name: str, kind: str, area: str, employees: int, **counts: int) -> str:
         women = counts.get("women", employees * rng.randint(30, 55) // 100)
         youth = counts.get("youth", employees * rng.randint(30, 60) // 100)
-        data = client.data(UNIT, {"i": {
-            "name": name, "kind": kind, "areaCode": area, "creditCode": credit_code(rng, "330106"),
-            "employees": employees, "partyMembers": counts.get("party", 0),
-            "leagueMembers": counts.get("league", 0),
-            "unionMembers": counts.get("union", 0), "women": women, "youth": youth}})
+        data = client.data(
+            UNIT,
+            {
+                "i": {
+                    "name": name,
+                    "kind": kind,
+                    "areaCode": area,
+                    "creditCode": credit_code(rng, "330106"),
+                    "employees": employees,
+                    "partyMembers": counts.get("party", 0),
+                    "leagueMembers": counts.get("league", 0),
+                    "unionMembers": counts.get("union", 0),
+                    "women": women,
+                    "youth": youth,
+                }
+            },
+        )
         created["units"] += 1
         return str(_payload(data, "registerUnit", "unit")["id"])
 
-    def org(name: str, kind: str, mode: str, area: str, units: list[str],
-            host: str | None = None, parent: str | None = None) -> str:
+    def org(
+        name: str,
+        kind: str,
+        mode: str,
+        area: str,
+        units: list[str],
+        *,
+        host: str | None = None,
+        parent: str | None = None,
+    ) -> str:
         founded = date(2015, 1, 1) + timedelta(days=rng.randint(0, 3000))
-        data = client.data(ORG, {"i": {
-            "name": name, "kind": kind, "establishment": mode, "areaCode": area,
-            "unitIds": units, "hostOrganizationId": host, "parentId": parent,
-            "foundedOn": founded.isoformat()}})
+        data = client.data(
+            ORG,
+            {
+                "i": {
+                    "name": name,
+                    "kind": kind,
+                    "establishment": mode,
+                    "areaCode": area,
+                    "unitIds": units,
+                    "hostOrganizationId": host,
+                    "parentId": parent,
+                    "foundedOn": founded.isoformat(),
+                }
+            },
+        )
         created["organizations"] += 1
         return str(_payload(data, "establishOrganization", "organization")["id"])
 
@@ -97,8 +156,14 @@ def load_demo(client: GraphQLClient, seed: int = 7) -> dict[str, int]:
     community_orgs: dict[str, dict[str, str]] = {}
     for street_code, (_, comms) in STREETS.items():
         for code, name in comms.items():
-            cu = unit(f"{name}居民委员会", "COMMUNITY", code, 12, party=rng.randint(40, 120),
-                      league=rng.randint(5, 20))
+            cu = unit(
+                f"{name}居民委员会",
+                "COMMUNITY",
+                code,
+                12,
+                party=rng.randint(40, 120),
+                league=rng.randint(5, 20),
+            )
             community_orgs[code] = {
                 "party": org(f"中共{name}委员会", "PARTY_COMMITTEE", "STANDALONE", code, [cu]),
                 "league": org(f"共青团{name}委员会", "YOUTH_LEAGUE", "STANDALONE", code, [cu]),
@@ -112,26 +177,58 @@ def load_demo(client: GraphQLClient, seed: int = 7) -> dict[str, int]:
         employees = rng.choice([8, 15, 22, 30, 48, 80, 150, 320])
         party = rng.choice([0, 1, 2, 3, 5, 9, 14]) if employees > 10 else rng.randint(0, 2)
         league = rng.randint(0, max(1, employees // 8))
-        uid = unit(name, rng.choice(["NON_PUBLIC_ENTERPRISE"] * 5 + ["STATE_ENTERPRISE"]), area,
-                   employees, party=party, league=league, union=employees * 3 // 4)
+        uid = unit(
+            name,
+            rng.choice(["NON_PUBLIC_ENTERPRISE"] * 5 + ["STATE_ENTERPRISE"]),
+            area,
+            employees,
+            party=party,
+            league=league,
+            union=employees * 3 // 4,
+        )
         enterprises.append((uid, area, employees))
         short = name.removeprefix("杭州").removeprefix("浙江").removesuffix("有限公司")
         community = community_orgs[area]
         if party >= 3:  # 单独建: enough full members for a branch of its own
-            org(f"中共{short}支部委员会", "PARTY_BRANCH", "STANDALONE", area, [uid],
-                parent=community["party"])
+            org(
+                f"中共{short}支部委员会",
+                "PARTY_BRANCH",
+                "STANDALONE",
+                area,
+                [uid],
+                parent=community["party"],
+            )
         elif party > 0 and i % 2 == 0:  # 挂靠建: attached to the community's party committee
-            org(f"中共{short}党支部（挂靠）", "PARTY_BRANCH", "AFFILIATED", area, [uid],
-                host=community["party"], parent=community["party"])
+            org(
+                f"中共{short}党支部（挂靠）",
+                "PARTY_BRANCH",
+                "AFFILIATED",
+                area,
+                [uid],
+                host=community["party"],
+                parent=community["party"],
+            )
         if employees >= 25:
             org(f"{short}工会委员会", "TRADE_UNION", "STANDALONE", area, [uid])
         if league >= 3 and i % 3 == 0:
-            org(f"共青团{short}支部", "YOUTH_LEAGUE", "STANDALONE", area, [uid],
-                parent=community["league"])
+            org(
+                f"共青团{short}支部",
+                "YOUTH_LEAGUE",
+                "STANDALONE",
+                area,
+                [uid],
+                parent=community["league"],
+            )
     for i, name in enumerate(SOCIAL_NAMES + MIGRANT_NAMES):
         kind = "SOCIAL_ORGANIZATION" if name in SOCIAL_NAMES else "MIGRANT_WORKER_GROUP"
-        unit(name, kind, communities[(i * 2) % len(communities)], rng.randint(6, 60),
-             party=rng.randint(0, 4), league=rng.randint(0, 6))
+        unit(
+            name,
+            kind,
+            communities[(i * 2) % len(communities)],
+            rng.randint(6, 60),
+            party=rng.randint(0, 4),
+            league=rng.randint(0, 6),
+        )
 
     # 联合建: small firms of one community sharing a union and a party branch.
     small = [(u, a) for u, a, e in enterprises if e < 25]
@@ -141,33 +238,49 @@ def load_demo(client: GraphQLClient, seed: int = 7) -> dict[str, int]:
     joint_orgs: list[str] = []
     for area, uids in by_area.items():
         if len(uids) >= 2:
-            joint_orgs.append(org(f"{area[-3:]}片区小微企业联合工会", "TRADE_UNION", "JOINT", area,
-                                  uids))
-    joint_orgs.append(org("北山街道非公企业联合党支部", "PARTY_BRANCH", "JOINT", communities[0],
-                          [u for u, a in small if a.startswith("330106001")][:3] or
-                          [enterprises[0][0], enterprises[1][0]],
-                          parent=community_orgs[communities[0]]["party"]))
+            joint_orgs.append(
+                org(f"{area[-3:]}片区小微企业联合工会", "TRADE_UNION", "JOINT", area, uids)
+            )
+    joint_orgs.append(
+        org(
+            "北山街道非公企业联合党支部",
+            "PARTY_BRANCH",
+            "JOINT",
+            communities[0],
+            [u for u, a in small if a.startswith("330106001")][:3]
+            or [enterprises[0][0], enterprises[1][0]],
+            parent=community_orgs[communities[0]]["party"],
+        )
+    )
 
     organisers = [o for c in community_orgs.values() for o in c.values()] + joint_orgs
-    titles = [("学习贯彻党的二十大精神专题培训", "DUAL_CULTIVATION", "TRAINING"),
-              ("推优入党工作座谈会", "DUAL_CULTIVATION", "RECOMMENDATION"),
-              ("电工技能比武业务练兵", "CONTRIBUTION_AT_WORK", "SKILLS_PRACTICE"),
-              ("“送法律进企业”普法宣传", "SERVING_THE_PEOPLE", "SERVICE_DELIVERY"),
-              ("重阳节走访慰问困难老党员", "PAIRING", "VISIT"),
-              ("党工团妇联席会议", "MECHANISMS", "JOINT_MEETING"),
-              ("社区志愿服务日", "SERVING_THE_PEOPLE", "VOLUNTEER_SERVICE"),
-              ("城乡手拉手结对帮扶", "PAIRING", "PAIRING_ASSISTANCE")]
+    titles = [
+        ("学习贯彻党的二十大精神专题培训", "DUAL_CULTIVATION", "TRAINING"),
+        ("推优入党工作座谈会", "DUAL_CULTIVATION", "RECOMMENDATION"),
+        ("电工技能比武业务练兵", "CONTRIBUTION_AT_WORK", "SKILLS_PRACTICE"),
+        ("“送法律进企业”普法宣传", "SERVING_THE_PEOPLE", "SERVICE_DELIVERY"),
+        ("重阳节走访慰问困难老党员", "PAIRING", "VISIT"),
+        ("党工团妇联席会议", "MECHANISMS", "JOINT_MEETING"),
+        ("社区志愿服务日", "SERVING_THE_PEOPLE", "VOLUNTEER_SERVICE"),
+        ("城乡手拉手结对帮扶", "PAIRING", "PAIRING_ASSISTANCE"),
+    ]
     start = datetime(2026, 3, 1, 9, tzinfo=UTC)
     for i in range(24):
         title, line, category = titles[i % len(titles)]
         organiser = organisers[i % len(organisers)]
         begins = start + timedelta(days=7 * i)
-        variables = {"i": {"title": title, "line": line, "category": category,
-                           "organizerIds": [organiser],
-                           "areaCode": communities[i % len(communities)],
-                           "startsAt": begins.isoformat(),
-                           "endsAt": (begins + timedelta(hours=2)).isoformat(),
-                           "place": "社区党群服务中心"}}
+        variables = {
+            "i": {
+                "title": title,
+                "line": line,
+                "category": category,
+                "organizerIds": [organiser],
+                "areaCode": communities[i % len(communities)],
+                "startsAt": begins.isoformat(),
+                "endsAt": (begins + timedelta(hours=2)).isoformat(),
+                "place": "社区党群服务中心",
+            }
+        }
         # The activities service learns of new organisations from their events: wait for it.
         deadline = time.monotonic() + 30
         while True:

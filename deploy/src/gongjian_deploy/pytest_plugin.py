@@ -26,9 +26,15 @@ def infra() -> Iterator[Stack]:
     """PostgreSQL and the broker (or DATABASE_URL / KAFKA_BOOTSTRAP), once per test run."""
     run_id = secrets.token_hex(3)
     workdir = Path(tempfile.mkdtemp(prefix="gongjian-test-"))
-    stack = Stack(StackConfig(workdir=workdir, database_prefix=f"gjtest_{run_id}",
-                              topic_namespace=f"t{run_id}.", fast_unsafe_postgres=True,
-                              gateway_deduplicate=False))
+    stack = Stack(
+        StackConfig(
+            workdir=workdir,
+            database_prefix=f"gjtest_{run_id}",
+            topic_namespace=f"t{run_id}.",
+            fast_unsafe_postgres=True,
+            gateway_deduplicate=False,
+        )
+    )
     try:
         stack.start_infrastructure()
         yield stack
@@ -46,7 +52,7 @@ def stack(infra: Stack) -> Stack:
 
 
 @pytest.fixture
-async def fresh_db(infra: Stack) -> AsyncIterator[asyncpg.Pool]:
+async def fresh_db(infra: Stack) -> AsyncIterator[asyncpg.Pool[asyncpg.Record]]:
     """An empty database of its own for one test, with the kit's tables."""
     from gongjian_deploy.infra import database_url  # noqa: PLC0415
     from gongjian_kit.db import create_pool  # noqa: PLC0415
@@ -65,10 +71,16 @@ async def fresh_db(infra: Stack) -> AsyncIterator[asyncpg.Pool]:
         await pool.close()
 
 
-def token_for(stack: Stack, role: str, area: str, orgs: list[str] | None = None,
-              subject: str | None = None) -> str:
-    return issue_token(stack.config.jwt_secret, subject=subject or f"test-{role.lower()}",
-                       roles=[role], area=area, orgs=orgs)
+def token_for(
+    stack: Stack, role: str, area: str, orgs: list[str] | None = None, subject: str | None = None
+) -> str:
+    return issue_token(
+        stack.config.jwt_secret,
+        subject=subject or f"test-{role.lower()}",
+        roles=[role],
+        area=area,
+        orgs=orgs,
+    )
 
 
 async def wait_until(predicate: object, timeout_s: float = 10.0, interval_s: float = 0.05) -> None:
@@ -108,14 +120,16 @@ class District:
         self.admin = self.client("DISTRICT_ADMIN", self.code)
         self._credit = iter(range(10_000_000, 99_999_999))
         assert not self.admin.data(CREATE_AREA, {"i": {"code": self.code, "name": "测试区"}})[
-            "createArea"]["errors"]
+            "createArea"
+        ]["errors"]
         for i, street in enumerate(self.streets):
             self.admin.data(CREATE_AREA, {"i": {"code": street, "name": f"测试街道{i}"}})
         for i, community in enumerate(self.communities):
             self.admin.data(CREATE_AREA, {"i": {"code": community, "name": f"测试社区{i}"}})
 
-    def client(self, role: str, area: str, orgs: list[str] | None = None,
-               url: str | None = None) -> GraphQLClient:
+    def client(
+        self, role: str, area: str, orgs: list[str] | None = None, url: str | None = None
+    ) -> GraphQLClient:
         return GraphQLClient(url or self.url, token_for(self.stack, role, area, orgs))
 
     def credit_code(self) -> str:
@@ -125,25 +139,58 @@ class District:
         return body + credit_code_check_char(body)
 
     def unit(self, area: str, name: str = "测试科技有限公司", **counts: int) -> str:
-        data = self.admin.data(REGISTER_UNIT, {"i": {
-            "name": name, "kind": "NON_PUBLIC_ENTERPRISE", "areaCode": area,
-            "creditCode": self.credit_code(), **counts}})
+        data = self.admin.data(
+            REGISTER_UNIT,
+            {
+                "i": {
+                    "name": name,
+                    "kind": "NON_PUBLIC_ENTERPRISE",
+                    "areaCode": area,
+                    "creditCode": self.credit_code(),
+                    **counts,
+                }
+            },
+        )
         assert not data["registerUnit"]["errors"], data
         return str(data["registerUnit"]["unit"]["id"])
 
-    def organization(self, area: str, units: list[str], kind: str = "PARTY_BRANCH",
-                     establishment: str = "STANDALONE", **extra: object) -> str:
-        data = self.admin.data(ESTABLISH, {"i": {
-            "name": f"测试{kind}", "kind": kind, "establishment": establishment,
-            "areaCode": area, "unitIds": units, **extra}})
+    def organization(
+        self,
+        area: str,
+        units: list[str],
+        kind: str = "PARTY_BRANCH",
+        establishment: str = "STANDALONE",
+        **extra: object,
+    ) -> str:
+        data = self.admin.data(
+            ESTABLISH,
+            {
+                "i": {
+                    "name": f"测试{kind}",
+                    "kind": kind,
+                    "establishment": establishment,
+                    "areaCode": area,
+                    "unitIds": units,
+                    **extra,
+                }
+            },
+        )
         assert not data["establishOrganization"]["errors"], data
         return str(data["establishOrganization"]["organization"]["id"])
 
-    def activity_input(self, organizers: list[str], area: str, **extra: object) -> dict[str, object]:
-        return {"title": "学习培训", "line": "DUAL_CULTIVATION", "category": "TRAINING",
-                "organizerIds": organizers, "areaCode": area,
-                "startsAt": "2026-05-01T09:00:00+08:00", "endsAt": "2026-05-01T11:00:00+08:00",
-                **extra}
+    def activity_input(
+        self, organizers: list[str], area: str, **extra: object
+    ) -> dict[str, object]:
+        return {
+            "title": "学习培训",
+            "line": "DUAL_CULTIVATION",
+            "category": "TRAINING",
+            "organizerIds": organizers,
+            "areaCode": area,
+            "startsAt": "2026-05-01T09:00:00+08:00",
+            "endsAt": "2026-05-01T11:00:00+08:00",
+            **extra,
+        }
 
     def activity(self, organizers: list[str], area: str, timeout_s: float = 15.0) -> str:
         """Create an activity, waiting until the activities service has heard of the organisers."""

@@ -43,7 +43,8 @@ class StackConfig:
     workdir: Path
     gateway_port: int = field(default_factory=free_port)
     service_ports: dict[str, int] = field(
-        default_factory=lambda: {name: free_port() for name in SERVICES})
+        default_factory=lambda: {name: free_port() for name in SERVICES}
+    )
     database_prefix: str = "gongjian"
     topic_namespace: str = ""
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
@@ -78,11 +79,11 @@ class Stack:
         logs.mkdir(parents=True, exist_ok=True)
         self.server_url = os.environ.get("DATABASE_URL", "")
         if not self.server_url:
-            self.postgres = LocalPostgres(self.config.workdir,
-                                          fast_unsafe=self.config.fast_unsafe_postgres)
+            self.postgres = LocalPostgres(
+                self.config.workdir, fast_unsafe=self.config.fast_unsafe_postgres
+            )
             self.server_url = self.postgres.start()
-        create_databases(self.server_url,
-                         [f"{self.config.database_prefix}_{s}" for s in SERVICES])
+        create_databases(self.server_url, [f"{self.config.database_prefix}_{s}" for s in SERVICES])
         self.bootstrap = os.environ.get("KAFKA_BOOTSTRAP", "")
         if not self.bootstrap:
             self.broker = LocalBroker(log_path=logs / "broker.log")
@@ -101,11 +102,13 @@ class Stack:
             **self.config.extra_env,
         }
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str], cwd: Path,
-               url: str, port: int) -> Part:
+    def _spawn(
+        self, name: str, args: list[str], *, env: dict[str, str], cwd: Path, url: str, port: int
+    ) -> Part:
         log = open(self.config.workdir / "logs" / f"{name}.log", "ab")  # noqa: SIM115
-        process = subprocess.Popen(args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            args, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         part = Part(name, process, url)
         self.parts.append(part)
         wait_for_port("127.0.0.1", port, 90, name, process)
@@ -113,8 +116,14 @@ class Stack:
 
     def start_services(self) -> None:
         for name in SERVICES:
-            self._spawn(name, [sys.executable, "-m", f"gongjian_{name}"], self.service_env(name),
-                        ROOT, self.service_url(name), self.config.service_ports[name])
+            self._spawn(
+                name,
+                [sys.executable, "-m", f"gongjian_{name}"],
+                env=self.service_env(name),
+                cwd=ROOT,
+                url=self.service_url(name),
+                port=self.config.service_ports[name],
+            )
         for name in SERVICES:
             self.wait_ready(f"http://127.0.0.1:{self.config.service_ports[name]}/readyz", name)
 
@@ -128,8 +137,14 @@ class Stack:
             **{f"{s.upper()}_URL": self.service_url(s) for s in SERVICES},
         }
         binary = GATEWAY_DIR / "node_modules" / ".bin" / "hive-gateway"
-        self._spawn("gateway", [str(binary), "supergraph"], env, GATEWAY_DIR, self.gateway_url,
-                    self.config.gateway_port)
+        self._spawn(
+            "gateway",
+            [str(binary), "supergraph"],
+            env=env,
+            cwd=GATEWAY_DIR,
+            url=self.gateway_url,
+            port=self.config.gateway_port,
+        )
         self.wait_ready(f"http://127.0.0.1:{self.config.gateway_port}/readiness", "gateway")
 
     def wait_ready(self, url: str, name: str, timeout_s: float = 90) -> None:
@@ -137,8 +152,9 @@ class Stack:
         while True:
             dead = self.dead_part()
             if dead:
-                raise RuntimeError(f"{dead} exited while starting; see "
-                                   f"{self.config.workdir / 'logs'}")
+                raise RuntimeError(
+                    f"{dead} exited while starting; see {self.config.workdir / 'logs'}"
+                )
             try:
                 if httpx.get(url, timeout=2).status_code == 200:
                     return
@@ -155,8 +171,11 @@ class Stack:
 
     def dead_part(self) -> str | None:
         """The name of a part that has exited, if any (the broker first: it loses everything)."""
-        if self.broker is not None and self.broker.process is not None \
-                and self.broker.process.poll() is not None:
+        if (
+            self.broker is not None
+            and self.broker.process is not None
+            and self.broker.process.poll() is not None
+        ):
             return "broker (Tansu)"
         if self.postgres is not None and not self.postgres.alive():
             return "PostgreSQL"

@@ -23,7 +23,9 @@ def test_a_community_rolls_up_to_its_street_and_district():
     assert area_and_ancestors("330106001002") == ["330106001002", "330106001000", "330106000000"]
 
 
-@pytest.mark.parametrize("bad", ["33010600000", "3301060000001", "33010600000a", "000000001000", ""])
+@pytest.mark.parametrize(
+    "bad", ["33010600000", "3301060000001", "33010600000a", "000000001000", ""]
+)
 def test_malformed_codes_are_refused(bad):
     with pytest.raises(ValueError, match="12-digit"):
         area_level(bad)

@@ -31,19 +31,31 @@ def test_missing_or_malformed_tokens_are_unauthenticated(verifier, header):
 
 
 def test_expired_and_foreign_tokens_are_refused(verifier):
-    expired = jwt.encode({"sub": "u", "area": "330106000000", "exp": int(time.time()) - 10,
-                          "iss": "gongjian"}, SECRET, algorithm="HS256")
-    forged = issue_token("another-secret-another-secret-xx", subject="u", roles=[],
-                         area="330106000000")
+    expired = jwt.encode(
+        {"sub": "u", "area": "330106000000", "exp": int(time.time()) - 10, "iss": "gongjian"},
+        SECRET,
+        algorithm="HS256",
+    )
+    forged = issue_token(
+        "another-secret-another-secret-xx", subject="u", roles=[], area="330106000000"
+    )
     for token in (expired, forged):
         with pytest.raises(ApiError):
             verifier.verify(token)
 
 
 def test_a_token_with_an_unknown_role_is_refused(verifier):
-    token = jwt.encode({"sub": "u", "area": "330106000000", "roles": ["ROOT"],
-                        "exp": int(time.time()) + 60, "iss": "gongjian"}, SECRET,
-                       algorithm="HS256")
+    token = jwt.encode(
+        {
+            "sub": "u",
+            "area": "330106000000",
+            "roles": ["ROOT"],
+            "exp": int(time.time()) + 60,
+            "iss": "gongjian",
+        },
+        SECRET,
+        algorithm="HS256",
+    )
     with pytest.raises(ApiError):
         verifier.verify(token)
 

@@ -1,5 +1,7 @@
 """Idempotent consumers against the real PostgreSQL and broker."""
 
+from __future__ import annotations
+
 import asyncio
 import uuid
 
@@ -9,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from gongjian_deploy.pytest_plugin import wait_until
 from gongjian_kit.consumer import ConsumerSpec, EventConsumer, dlq_topic
+from gongjian_kit.db import Connection
 from gongjian_kit.events import Event
 from gongjian_kit.kafka import ensure_topics
 
@@ -17,15 +20,15 @@ pytestmark = pytest.mark.integration
 TYPE = "gongjian.test.thing.happened.v1"
 
 
-class Crash(Exception):
+class SimulatedCrashError(Exception):
     """Stands for the process dying between the database commit and the offset commit."""
 
 
-async def effects_table(pool: asyncpg.Pool) -> None:
+async def effects_table(pool: asyncpg.Pool[asyncpg.Record]) -> None:
     await pool.execute("CREATE TABLE effect (event_id uuid, n int)")
 
 
-async def record_effect(conn: asyncpg.Connection, event: Event) -> None:
+async def record_effect(conn: Connection, event: Event) -> None:
     if event.data.get("poison"):
         raise ValueError("this event can never be applied")
     await conn.execute("INSERT INTO effect VALUES ($1, $2)", event.id, event.data["n"])
@@ -57,10 +60,10 @@ async def test_redelivered_event_after_a_crash_is_applied_once(fresh_db, infra):
     await produce(infra.bootstrap, topic, [event.to_json()])
 
     async def crash(_: Event) -> None:
-        raise Crash
+        raise SimulatedCrashError
 
     first = EventConsumer(spec(topic, group), fresh_db, infra.bootstrap, after_apply=crash)
-    with pytest.raises(Crash):
+    with pytest.raises(SimulatedCrashError):
         await asyncio.wait_for(first._consume(), 60)
     assert await fresh_db.fetchval("SELECT count(*) FROM effect") == 1
 
@@ -72,13 +75,13 @@ async def test_redelivered_event_after_a_crash_is_applied_once(fresh_db, infra):
     second = EventConsumer(spec(topic, group), fresh_db, infra.bootstrap, after_apply=note)
     task = asyncio.create_task(second.run())
     try:
+
         async def redelivered() -> bool:
             return event.id in seen
 
         await wait_until(redelivered, timeout_s=60)
         assert await fresh_db.fetchval("SELECT count(*) FROM effect") == 1
-        assert await fresh_db.fetchval(
-            "SELECT count(*) FROM inbox WHERE consumer = $1", group) == 1
+        assert await fresh_db.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", group) == 1
     finally:
         second.stop()
         await asyncio.wait_for(task, 30)
@@ -89,19 +92,27 @@ async def test_a_poison_message_goes_to_the_dlq_and_the_consumer_moves_on(fresh_
     topic, group = f"consumer-test-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
     await ensure_topics(infra.bootstrap, [topic, dlq_topic(topic)])
     good = thing(3)
-    await produce(infra.bootstrap, topic,
-                  [b"\x00 not an event", thing(2, poison=True).to_json(), good.to_json()])
+    await produce(
+        infra.bootstrap,
+        topic,
+        [b"\x00 not an event", thing(2, poison=True).to_json(), good.to_json()],
+    )
     consumer = EventConsumer(spec(topic, group), fresh_db, infra.bootstrap, max_attempts=2)
     task = asyncio.create_task(consumer.run())
     try:
+
         async def good_applied() -> bool:
             return await fresh_db.fetchval("SELECT count(*) FROM effect") == 1
 
         await wait_until(good_applied, timeout_s=60)
         assert await fresh_db.fetchval("SELECT n FROM effect") == 3
 
-        dlq = AIOKafkaConsumer(dlq_topic(topic), bootstrap_servers=infra.bootstrap,
-                               auto_offset_reset="earliest", group_id=None)
+        dlq = AIOKafkaConsumer(
+            dlq_topic(topic),
+            bootstrap_servers=infra.bootstrap,
+            auto_offset_reset="earliest",
+            group_id=None,
+        )
         await dlq.start()
         dead = []
         try:
@@ -111,7 +122,7 @@ async def test_a_poison_message_goes_to_the_dlq_and_the_consumer_moves_on(fresh_
                     dead += records
         finally:
             await dlq.stop()
-        assert [r.value for r in dead][0] == b"\x00 not an event"
+        assert dead[0].value == b"\x00 not an event"
         headers = [dict(r.headers) for r in dead]
         assert b"not JSON" in headers[0]["dlq_error"]
         assert b"can never be applied" in headers[1]["dlq_error"]

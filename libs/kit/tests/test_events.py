@@ -8,11 +8,17 @@ from gongjian_kit.events import Event, EventCatalog, InvalidEvent
 
 @pytest.fixture
 def catalog(tmp_path: Path) -> EventCatalog:
-    (tmp_path / "gongjian.test.thing.happened.v1.json").write_text(json.dumps({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "type": "object", "additionalProperties": False, "required": ["thingId"],
-        "properties": {"thingId": {"type": "string"}},
-    }))
+    (tmp_path / "gongjian.test.thing.happened.v1.json").write_text(
+        json.dumps(
+            {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["thingId"],
+                "properties": {"thingId": {"type": "string"}},
+            }
+        )
+    )
     return EventCatalog(tmp_path, source="/gongjian/test")
 
 
@@ -36,8 +42,7 @@ def test_unknown_types_are_not_published(catalog):
         catalog.new("gongjian.test.other.happened.v1", "x", {})
 
 
-@pytest.mark.parametrize("raw", [None, b"not json", b"{}", b'{"specversion": "0.3"}',
-                                 b"\xff\xfe"])
+@pytest.mark.parametrize("raw", [None, b"not json", b"{}", b'{"specversion": "0.3"}', b"\xff\xfe"])
 def test_anything_but_an_envelope_is_invalid(raw):
     with pytest.raises(InvalidEvent):
         Event.from_json(raw)

@@ -49,5 +49,7 @@ async def test_a_failing_migration_leaves_nothing_behind(fresh_db, tmp_path):
         with pytest.raises(Exception, match="no_such_function"):
             await apply_migrations(conn, load_migrations("svc", tmp_path))
         assert await conn.fetchval("SELECT to_regclass('half')") is None
-        assert await conn.fetchval(
-            "SELECT count(*) FROM schema_migrations WHERE namespace = 'svc'") == 0
+        assert (
+            await conn.fetchval("SELECT count(*) FROM schema_migrations WHERE namespace = 'svc'")
+            == 0
+        )

@@ -15,13 +15,22 @@ pytestmark = pytest.mark.integration
 
 
 def event(n: int) -> Event:
-    return Event(type="gongjian.test.thing.happened.v1", subject="thing-1",
-                 data={"n": n}, source="/gongjian/test")
+    return Event(
+        type="gongjian.test.thing.happened.v1",
+        subject="thing-1",
+        data={"n": n},
+        source="/gongjian/test",
+    )
 
 
 async def read_topic(bootstrap: str, topic: str, count: int, timeout_s: float = 20) -> list[Event]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     received: list[Event] = []
     try:
@@ -42,11 +51,14 @@ async def test_outbox_rows_are_written_only_inside_a_transaction(fresh_db):
 
 
 async def test_a_rolled_back_write_publishes_nothing(fresh_db):
+    async def write_then_fail() -> None:
+        async with conn.transaction():
+            await append_to_outbox(conn, "t", "k", event(1))
+            raise ZeroDivisionError
+
     async with fresh_db.acquire() as conn:
         with pytest.raises(ZeroDivisionError):
-            async with conn.transaction():
-                await append_to_outbox(conn, "t", "k", event(1))
-                _ = 1 / 0
+            await write_then_fail()
         assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
 
 
@@ -65,13 +77,17 @@ async def test_outbox_survives_a_broker_that_is_down_then_back(fresh_db, tmp_pat
         # No broker: the relay keeps trying, and nothing is marked published.
         await asyncio.sleep(2.0)
         assert relay.failures >= 2
-        assert await fresh_db.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 5
+        assert (
+            await fresh_db.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 5
+        )
 
         broker.start()
 
         async def all_published() -> bool:
-            return await fresh_db.fetchval(
-                "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+            return (
+                await fresh_db.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                == 0
+            )
 
         await wait_until(all_published, timeout_s=30)
         received = await read_topic(bootstrap, topic, 5)
@@ -92,8 +108,12 @@ async def test_relay_is_woken_by_notify_not_by_polling(fresh_db, infra):
             await append_to_outbox(conn, topic, "thing-1", event(7))
 
         async def published() -> bool:
-            return await fresh_db.fetchval(
-                "SELECT count(*) FROM outbox WHERE published_at IS NOT NULL") == 1
+            return (
+                await fresh_db.fetchval(
+                    "SELECT count(*) FROM outbox WHERE published_at IS NOT NULL"
+                )
+                == 1
+            )
 
         await wait_until(published, timeout_s=5)
         assert [e.data["n"] for e in await read_topic(infra.bootstrap, topic, 1)] == [7]

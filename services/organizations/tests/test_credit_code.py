@@ -17,12 +17,15 @@ def test_the_check_character_is_gb32100():
     assert credit_code_check_char("91440300192203821") == "6"
 
 
-@pytest.mark.parametrize(("code", "reason"), [
-    ("9144030071526726X", "18"),
-    ("9144030071526726XH", "校验位"),
-    ("9144030071526726IG", "无效字符"),
-    ("9144030071526726xg", "无效字符"),
-])
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("9144030071526726X", "18"),
+        ("9144030071526726XH", "校验位"),
+        ("9144030071526726IG", "无效字符"),
+        ("9144030071526726xg", "无效字符"),
+    ],
+)
 def test_invalid_codes_say_why(code, reason):
     problem = credit_code_problem(code)
     assert problem is not None

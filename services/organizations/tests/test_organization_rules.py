@@ -13,7 +13,9 @@ def fields(problems):
 
 def test_standalone_covers_exactly_one_unit():
     assert establishment_problems(Establishment.STANDALONE, 1, has_host=False) == []
-    assert fields(establishment_problems(Establishment.STANDALONE, 2, has_host=False)) == ["unitIds"]
+    assert fields(establishment_problems(Establishment.STANDALONE, 2, has_host=False)) == [
+        "unitIds"
+    ]
 
 
 def test_joint_needs_two_or_more_units():
@@ -23,10 +25,12 @@ def test_joint_needs_two_or_more_units():
 
 def test_affiliated_names_its_host_and_only_it_does():
     assert fields(establishment_problems(Establishment.AFFILIATED, 1, has_host=False)) == [
-        "hostOrganizationId"]
+        "hostOrganizationId"
+    ]
     assert establishment_problems(Establishment.AFFILIATED, 1, has_host=True) == []
     assert fields(establishment_problems(Establishment.STANDALONE, 1, has_host=True)) == [
-        "hostOrganizationId"]
+        "hostOrganizationId"
+    ]
 
 
 def test_kinds_fall_into_four_families():
@@ -36,6 +40,12 @@ def test_kinds_fall_into_four_families():
 
 
 def test_headcounts_cannot_be_negative_or_exceed_the_workforce():
-    counts = {"employees": 10, "partyMembers": 3, "leagueMembers": 2, "unionMembers": 10,
-              "women": 11, "youth": -1}
+    counts = {
+        "employees": 10,
+        "partyMembers": 3,
+        "leagueMembers": 2,
+        "unionMembers": 10,
+        "women": 11,
+        "youth": -1,
+    }
     assert sorted(fields(headcount_problems(counts))) == ["women", "youth"]

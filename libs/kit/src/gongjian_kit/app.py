@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from gongjian_kit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
-BackgroundTask = Callable[[Runtime, asyncio.Event], Awaitable[None]]
+BackgroundTask = Callable[[Runtime, asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -55,9 +55,12 @@ class GongjianGraphQL(GraphQL[RequestContext, None]):
     """strawberry's ASGI view, with our context and the caller's token from header or params."""
 
     def __init__(self, runtime: Runtime, schema: strawberry.Schema, *, ide: bool) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if ide else None,
-                         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
-                         allow_queries_via_get=False)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if ide else None,
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            allow_queries_via_get=False,
+        )
         self.runtime = runtime
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
@@ -67,37 +70,53 @@ class GongjianGraphQL(GraphQL[RequestContext, None]):
 def create_app(definition: ServiceDefinition, settings: ServiceSettings | None = None) -> Starlette:
     """Build the ASGI app; its lifespan migrates, then runs the relay and the consumers."""
     settings = settings or ServiceSettings(service_name=definition.name)
-    runtime = Runtime(settings=settings, catalog=definition.catalog, topics=definition.topics,
-                      verifier=TokenVerifier(settings))
+    runtime = Runtime(
+        settings=settings,
+        catalog=definition.catalog,
+        topics=definition.topics,
+        verifier=TokenVerifier(settings),
+    )
     schema = definition.schema_factory(settings)
     graphql_app = GongjianGraphQL(runtime, schema, ide=settings.is_development)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        runtime.pool = await create_pool(settings.database_url, min_size=settings.database_pool_min,
-                                         max_size=settings.database_pool_max)
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime.pool = await create_pool(
+            settings.database_url,
+            min_size=settings.database_pool_min,
+            max_size=settings.database_pool_max,
+        )
         applied = await migrate(runtime.pool, definition.name, definition.migrations)
         if applied:
             log.info("%s: applied %d migrations", definition.name, len(applied))
         stopping = asyncio.Event()
-        relay = OutboxRelay(runtime.pool, settings.kafka_bootstrap,
-                            batch_size=settings.relay_batch_size,
-                            poll_interval_s=settings.relay_poll_interval_s,
-                            idempotence=settings.kafka_idempotence,
-                            request_timeout_ms=settings.kafka_request_timeout_ms)
+        relay = OutboxRelay(
+            runtime.pool,
+            settings.kafka_bootstrap,
+            batch_size=settings.relay_batch_size,
+            poll_interval_s=settings.relay_poll_interval_s,
+            idempotence=settings.kafka_idempotence,
+            request_timeout_ms=settings.kafka_request_timeout_ms,
+        )
         runtime.extras["relay"] = relay
         consumers = [
-            EventConsumer(spec, runtime.pool, settings.kafka_bootstrap,
-                          max_attempts=settings.consumer_max_attempts,
-                          fetch_wait_ms=settings.consumer_fetch_wait_ms)
+            EventConsumer(
+                spec,
+                runtime.pool,
+                settings.kafka_bootstrap,
+                max_attempts=settings.consumer_max_attempts,
+                fetch_wait_ms=settings.consumer_fetch_wait_ms,
+            )
             for spec in definition.consumers(runtime)
         ]
         runtime.extras["consumers"] = consumers
         published = sorted({settings.topic(t) for t in definition.topics.values()})
         with contextlib.suppress(Exception):  # the relay creates them on first send otherwise
-            await ensure_topics(settings.kafka_bootstrap, published,
-                                compacted=frozenset(settings.topic(t)
-                                                    for t in definition.compacted_topics))
+            await ensure_topics(
+                settings.kafka_bootstrap,
+                published,
+                compacted=frozenset(settings.topic(t) for t in definition.compacted_topics),
+            )
         tasks = [asyncio.create_task(relay.run(), name=f"{definition.name}-relay")]
         tasks += [asyncio.create_task(c.run(), name=c.spec.name) for c in consumers]
         tasks += [asyncio.create_task(task(runtime, stopping)) for task in definition.background]
@@ -127,8 +146,9 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             checks["database"] = await asyncio.wait_for(runtime.db.fetchval("SELECT true"), 2)
         checks["broker"] = await broker_reachable(settings.kafka_bootstrap)
         status = 200 if all(checks.values()) else 503
-        return JSONResponse({"status": "ready" if status == 200 else "not ready", **checks},
-                            status_code=status)
+        return JSONResponse(
+            {"status": "ready" if status == 200 else "not ready", **checks}, status_code=status
+        )
 
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
@@ -152,8 +172,18 @@ def serve(definition: ServiceDefinition) -> None:
     import uvicorn  # noqa: PLC0415
 
     settings = ServiceSettings(service_name=definition.name)
-    logging.basicConfig(level=logging.INFO,
-                        format=f"%(asctime)s {definition.name} %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(definition, settings), host=settings.host, port=settings.port,
-                http="httptools", loop="uvloop", log_level="warning", lifespan="on",
-                ws="websockets", timeout_graceful_shutdown=10)
+    logging.basicConfig(
+        level=logging.INFO,
+        format=f"%(asctime)s {definition.name} %(levelname)s %(name)s: %(message)s",
+    )
+    uvicorn.run(
+        create_app(definition, settings),
+        host=settings.host,
+        port=settings.port,
+        http="httptools",
+        loop="uvloop",
+        log_level="warning",
+        lifespan="on",
+        ws="websockets",
+        timeout_graceful_shutdown=10,
+    )

@@ -17,8 +17,11 @@ class AreaLevel(StrEnum):
     COMMUNITY = "COMMUNITY"
 
 
-AREA_LEVEL_LABELS = {AreaLevel.DISTRICT: "区（县）", AreaLevel.STREET: "街道（乡镇）",
-                     AreaLevel.COMMUNITY: "社区（村）"}
+AREA_LEVEL_LABELS = {
+    AreaLevel.DISTRICT: "区（县）",
+    AreaLevel.STREET: "街道（乡镇）",
+    AreaLevel.COMMUNITY: "社区（村）",
+}
 
 
 def is_area_code(code: str) -> bool:

@@ -14,7 +14,6 @@ from gongjian_kit.errors import forbidden, unauthenticated
 from gongjian_kit.settings import ServiceSettings
 
 
-
 class Role(StrEnum):
     DISTRICT_ADMIN = "DISTRICT_ADMIN"
     STREET_ADMIN = "STREET_ADMIN"
@@ -64,14 +63,28 @@ class Caller:
         self.require_role(*RECORD_READER_ROLES)
 
 
-def issue_token(secret: str, *, subject: str, roles: list[str], area: str,
-                orgs: list[str] | None = None, ttl_s: int = 12 * 3600,
-                issuer: str = "gongjian") -> str:
+def issue_token(
+    secret: str,
+    *,
+    subject: str,
+    roles: list[str],
+    area: str,
+    orgs: list[str] | None = None,
+    ttl_s: int = 12 * 3600,
+    issuer: str = "gongjian",
+) -> str:
     """Sign an HS256 development token with the claims the services expect."""
     area_prefix(area)  # refuses a malformed code before anything is signed
     now = int(time.time())
-    claims: dict[str, Any] = {"sub": subject, "roles": roles, "area": area, "orgs": orgs or [],
-                              "iat": now, "exp": now + ttl_s, "iss": issuer}
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "roles": roles,
+        "area": area,
+        "orgs": orgs or [],
+        "iat": now,
+        "exp": now + ttl_s,
+        "iss": issuer,
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -91,7 +104,9 @@ class TokenVerifier:
                 if not key:
                     raise unauthenticated()
             claims = jwt.decode(
-                token, key, algorithms=[self.settings.jwt_algorithm],
+                token,
+                key,
+                algorithms=[self.settings.jwt_algorithm],
                 audience=self.settings.jwt_audience or None,
                 issuer=self.settings.jwt_issuer or None,
                 options={"require": ["sub", "exp", "area"]},
@@ -101,8 +116,13 @@ class TokenVerifier:
             area_prefix(area)
         except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
             raise unauthenticated() from exc
-        return Caller(subject=str(claims["sub"]), roles=roles, area=area,
-                      orgs=frozenset(str(o) for o in claims.get("orgs", [])), token=token)
+        return Caller(
+            subject=str(claims["sub"]),
+            roles=roles,
+            area=area,
+            orgs=frozenset(str(o) for o in claims.get("orgs", [])),
+            token=token,
+        )
 
     def from_authorization(self, header: str | None) -> Caller:
         """Verify an ``Authorization: Bearer …`` value."""

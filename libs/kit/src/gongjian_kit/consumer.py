@@ -1,4 +1,4 @@
-"""Idempotent Kafka consumers: effects and the inbox row commit together; poison goes to ``.dlq``."""
+"""Idempotent Kafka consumers: effects and inbox row commit together; poison goes to ``.dlq``."""
 
 from __future__ import annotations
 
@@ -13,18 +13,21 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from prometheus_client import Counter
 
+from gongjian_kit.db import Connection
 from gongjian_kit.events import Event, InvalidEvent
 from gongjian_kit.kafka import ensure_topics, make_producer
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[asyncpg.Connection, Event], Awaitable[None]]
+Handler = Callable[[Connection, Event], Awaitable[None]]
 
 handled_total = Counter("gongjian_consumer_handled_total", "Events applied", ["consumer"])
-duplicates_total = Counter("gongjian_consumer_duplicates_total", "Redelivered events ignored",
-                           ["consumer"])
-dead_lettered_total = Counter("gongjian_consumer_dead_lettered_total", "Events sent to a DLQ",
-                              ["consumer"])
+duplicates_total = Counter(
+    "gongjian_consumer_duplicates_total", "Redelivered events ignored", ["consumer"]
+)
+dead_lettered_total = Counter(
+    "gongjian_consumer_dead_lettered_total", "Events sent to a DLQ", ["consumer"]
+)
 
 
 def dlq_topic(topic: str) -> str:
@@ -34,7 +37,7 @@ def dlq_topic(topic: str) -> str:
 
 @dataclass(frozen=True)
 class ConsumerSpec:
-    """What a service handles: a consumer name (also its group id), topics and a handler per type."""
+    """What a service handles: a consumer name (its group id), topics and a handler per type."""
 
     name: str
     topics: tuple[str, ...]
@@ -50,9 +53,16 @@ class EventConsumer:
     ``max_attempts`` times, is sent to ``<topic>.dlq`` with the error in its headers.
     """
 
-    def __init__(self, spec: ConsumerSpec, pool: asyncpg.Pool, bootstrap: str, *,
-                 max_attempts: int = 3, fetch_wait_ms: int = 50,
-                 after_apply: Callable[[Event], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        spec: ConsumerSpec,
+        pool: asyncpg.Pool[asyncpg.Record],
+        bootstrap: str,
+        *,
+        max_attempts: int = 3,
+        fetch_wait_ms: int = 50,
+        after_apply: Callable[[Event], Awaitable[None]] | None = None,
+    ) -> None:
         self.spec = spec
         self.pool = pool
         self.bootstrap = bootstrap
@@ -73,9 +83,10 @@ class EventConsumer:
                 await self._consume()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - keep consuming after a broker outage
-                log.warning("consumer %s: %s: %s; reconnecting", self.spec.name,
-                            type(exc).__name__, exc)
+            except Exception as exc:
+                log.warning(
+                    "consumer %s: %s: %s; reconnecting", self.spec.name, type(exc).__name__, exc
+                )
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
 
@@ -126,10 +137,15 @@ class EventConsumer:
                 applied = await self.apply(event, handler)
             except (asyncio.CancelledError, KeyboardInterrupt):
                 raise
-            except Exception as exc:  # noqa: BLE001 - bounded retries, then the DLQ
+            except Exception as exc:
                 last_error = exc
-                log.warning("consumer %s: %s failed (attempt %d): %s", self.spec.name,
-                            event.type, attempt, exc)
+                log.warning(
+                    "consumer %s: %s failed (attempt %d): %s",
+                    self.spec.name,
+                    event.type,
+                    attempt,
+                    exc,
+                )
                 await asyncio.sleep(0.05 * attempt)
                 continue
             if applied:
@@ -148,15 +164,23 @@ class EventConsumer:
             inserted = await conn.fetchval(
                 "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) "
                 "ON CONFLICT DO NOTHING RETURNING true",
-                self.spec.name, event.id, event.type,
+                self.spec.name,
+                event.id,
+                event.type,
             )
             if not inserted:
                 return False
             await handler(conn, event)
             return True
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], dlq: object,
-                           error: BaseException, *, attempts: int) -> None:
+    async def _dead_letter(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        dlq: object,
+        error: BaseException,
+        *,
+        attempts: int,
+    ) -> None:
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
         headers = [
             ("dlq_error", detail[:1000].encode()),
@@ -166,10 +190,17 @@ class EventConsumer:
             ("dlq_source_offset", str(record.offset).encode()),
             ("dlq_attempts", str(attempts).encode()),
         ]
-        log.error("consumer %s: dead-lettering %s@%d/%d: %s", self.spec.name, record.topic,
-                  record.partition, record.offset, detail)
+        log.error(
+            "consumer %s: dead-lettering %s@%d/%d: %s",
+            self.spec.name,
+            record.topic,
+            record.partition,
+            record.offset,
+            detail,
+        )
         await dlq.send_and_wait(  # type: ignore[attr-defined]
-            dlq_topic(record.topic), value=record.value, key=record.key, headers=headers)
+            dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
+        )
         dead_lettered_total.labels(self.spec.name).inc()
 
 

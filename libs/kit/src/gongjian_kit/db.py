@@ -6,12 +6,20 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 import asyncpg
 
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# A connection as handed out by the pool or opened directly; an executor is either or the pool.
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
+Executor: TypeAlias = "Connection | asyncpg.Pool[asyncpg.Record]"
+PooledConnection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
 
 # Failures that a second try can cure: the connection went away, or PostgreSQL asked us to retry.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -25,22 +33,39 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+RETRYABLE_AT_START: tuple[type[BaseException], ...] = (
+    *TRANSIENT_ERRORS,
+    asyncpg.exceptions.InvalidCatalogNameError,
+)
+
+
+def required(row: asyncpg.Record | None) -> asyncpg.Record:
+    """The row a statement that always returns one (INSERT … RETURNING) returned."""
+    if row is None:
+        raise RuntimeError("the statement returned no row")
+    return row
+
+
+async def _init_connection(conn: asyncpg.Connection[asyncpg.Record]) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10,
-                      wait_s: float = 30.0) -> asyncpg.Pool:
+async def create_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, wait_s: float = 30.0
+) -> asyncpg.Pool[asyncpg.Record]:
     """Open a pool, waiting up to ``wait_s`` for the server to accept connections."""
     deadline = asyncio.get_running_loop().time() + wait_s
     while True:
         try:
             pool = await asyncpg.create_pool(
-                dsn, min_size=min_size, max_size=max_size, init=_init_connection,
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                init=_init_connection,
                 command_timeout=30,
             )
-        except (*TRANSIENT_ERRORS, asyncpg.exceptions.InvalidCatalogNameError) as exc:
+        except RETRYABLE_AT_START as exc:
             if asyncio.get_running_loop().time() > deadline:
                 raise
             log.info("database not ready yet (%s), retrying", type(exc).__name__)
@@ -50,8 +75,9 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10,
             return pool
 
 
-async def with_retries(operation: Callable[[], Awaitable[T]], *, attempts: int = 3,
-                       base_delay_s: float = 0.05) -> T:
+async def with_retries(
+    operation: Callable[[], Awaitable[T]], *, attempts: int = 3, base_delay_s: float = 0.05
+) -> T:
     """Run ``operation``, retrying only transient failures, at most ``attempts`` times."""
     for attempt in range(1, attempts + 1):
         try:

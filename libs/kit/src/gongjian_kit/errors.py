@@ -34,15 +34,24 @@ class ApiError(Exception):
 
 
 def unauthenticated() -> ApiError:
-    return ApiError(ErrorCode.UNAUTHENTICATED, "请先登录：缺少或无效的令牌",
-                    "Sign in first: the token is missing or invalid")
+    return ApiError(
+        ErrorCode.UNAUTHENTICATED,
+        "请先登录：缺少或无效的令牌",
+        "Sign in first: the token is missing or invalid",
+    )
 
 
-def forbidden(what_zh: str = "无权访问该区域或组织",
-              what_en: str = "Not allowed for this area or organisation") -> ApiError:
+def forbidden(
+    what_zh: str = "无权访问该区域或组织",
+    what_en: str = "Not allowed for this area or organisation",
+) -> ApiError:
     return ApiError(ErrorCode.FORBIDDEN, what_zh, what_en)
 
 
 def not_found(what_zh: str, what_en: str, field: str | None = None) -> ApiError:
-    return ApiError(ErrorCode.NOT_FOUND, f"{what_zh}不存在或不在您的范围内",
-                    f"{what_en} does not exist or is outside your scope", field)
+    return ApiError(
+        ErrorCode.NOT_FOUND,
+        f"{what_zh}不存在或不在您的范围内",
+        f"{what_en} does not exist or is outside your scope",
+        field,
+    )

@@ -1,4 +1,4 @@
-"""The event envelope (CloudEvents 1.0, JSON) and the per-type JSON Schemas it is checked against."""
+"""The event envelope (CloudEvents 1.0, JSON) and the JSON Schema per type it is checked against."""
 
 from __future__ import annotations
 
@@ -78,8 +78,14 @@ class Event:
             uuid.UUID(body["id"])
         except ValueError as exc:
             raise InvalidEvent(f"bad id or time: {exc}") from exc
-        return cls(type=body["type"], subject=body["subject"], data=body["data"],
-                   source=body["source"], id=body["id"], time=time)
+        return cls(
+            type=body["type"],
+            subject=body["subject"],
+            data=body["data"],
+            source=body["source"],
+            id=body["id"],
+            time=time,
+        )
 
 
 class EventCatalog:

@@ -50,14 +50,17 @@ class RequestContext:
         if self._caller is None:
             header = self.authorization
             if not header and self.connection_params:
-                header = (self.connection_params.get("authorization")
-                          or self.connection_params.get("Authorization"))
+                header = self.connection_params.get("authorization") or self.connection_params.get(
+                    "Authorization"
+                )
             if self.runtime.verifier is None:
                 raise unauthenticated()
             self._caller = self.runtime.verifier.from_authorization(header)
         return self._caller
 
-    def loader(self, name: str, factory: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
+    def loader(
+        self, name: str, factory: Callable[[], DataLoader[Any, Any]]
+    ) -> DataLoader[Any, Any]:
         """The request's DataLoader called ``name``, made on first use."""
         if name not in self._loaders:
             self._loaders[name] = factory()
@@ -80,8 +83,9 @@ class UserError:
 
 
 def user_error(field: str | None, code: ErrorCode, zh: str, en: str) -> UserError:
-    return UserError(field=field, code=code.value, message=f"{zh} / {en}", message_zh=zh,
-                     message_en=en)
+    return UserError(
+        field=field, code=code.value, message=f"{zh} / {en}", message_zh=zh, message_en=en
+    )
 
 
 def user_error_from(exc: ApiError) -> UserError:
@@ -130,28 +134,42 @@ def decode_cursor(cursor: str | None, field: str = "after") -> int | None:
             raise ValueError(cursor)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ApiError(ErrorCode.BAD_USER_INPUT, "分页游标无效", "Invalid pagination cursor",
-                       field) from exc
+        raise ApiError(
+            ErrorCode.BAD_USER_INPUT, "分页游标无效", "Invalid pagination cursor", field
+        ) from exc
 
 
 def page_size(first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE_SIZE
     if first < 0 or first > MAX_PAGE_SIZE:
-        raise ApiError(ErrorCode.BAD_USER_INPUT, f"first 须在 0 到 {MAX_PAGE_SIZE} 之间",
-                       f"first must be between 0 and {MAX_PAGE_SIZE}", "first")
+        raise ApiError(
+            ErrorCode.BAD_USER_INPUT,
+            f"first 须在 0 到 {MAX_PAGE_SIZE} 之间",
+            f"first must be between 0 and {MAX_PAGE_SIZE}",
+            "first",
+        )
     return first
 
 
-def make_connection(rows: list[T], positions: list[int], first: int, had_cursor: bool,
-                    count: Callable[[], Awaitable[int]]) -> Connection[T]:
+def make_connection(
+    rows: list[T],
+    positions: list[int],
+    first: int,
+    had_cursor: bool,
+    count: Callable[[], Awaitable[int]],
+) -> Connection[T]:
     """Build a page from ``first + 1`` fetched rows (the extra row tells there is a next page)."""
     page, more = rows[:first], len(rows) > first
-    edges = [Edge(cursor=encode_cursor(pos), node=row) for row, pos in zip(page, positions,
-                                                                             strict=False)]
-    info = PageInfo(has_next_page=more, has_previous_page=had_cursor,
-                    start_cursor=edges[0].cursor if edges else None,
-                    end_cursor=edges[-1].cursor if edges else None)
+    edges = [
+        Edge(cursor=encode_cursor(pos), node=row) for row, pos in zip(page, positions, strict=False)
+    ]
+    info = PageInfo(
+        has_next_page=more,
+        has_previous_page=had_cursor,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
     return Connection(edges=edges, page_info=info, count=count)
 
 
@@ -159,8 +177,10 @@ class MaskInternalErrors(MaskErrors):
     """Expected errors keep their code; anything else becomes INTERNAL with no detail."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=self._should_mask,
-                         error_message="服务器内部错误 / Internal server error")
+        super().__init__(
+            should_mask_error=self._should_mask,
+            error_message="服务器内部错误 / Internal server error",
+        )
 
     @staticmethod
     def _should_mask(error: GraphQLError) -> bool:
@@ -191,8 +211,9 @@ class ApiErrorExtensions(SchemaExtension):
                 error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
 
 
-def schema_extensions(*, production: bool, max_depth: int = 12, max_aliases: int = 30,
-                      max_tokens: int = 4000) -> list[Any]:
+def schema_extensions(
+    *, production: bool, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 4000
+) -> list[Any]:
     """The extensions every subgraph runs with: caches, limits, error shaping."""
     from graphql.validation import NoSchemaIntrospectionCustomRule  # noqa: PLC0415
 
@@ -214,17 +235,28 @@ def schema_extensions(*, production: bool, max_depth: int = 12, max_aliases: int
 FEDERATION_VERSION = "2.5"  # what @theguild/federation-composition 0.27 accepts
 
 
-def build_schema(query: type, *, mutation: type | None = None, subscription: type | None = None,
-                 types: tuple[type, ...] = (), settings: Any = None) -> strawberry.Schema:
+def build_schema(
+    query: type,
+    *,
+    mutation: type | None = None,
+    subscription: type | None = None,
+    types: tuple[type, ...] = (),
+    settings: Any = None,
+) -> strawberry.Schema:
     """A Federation v2 subgraph schema with the shared extensions, hardened in production."""
     from gongjian_kit.settings import ServiceSettings  # noqa: PLC0415
 
     settings = settings or ServiceSettings()
     return strawberry.federation.Schema(
-        query=query, mutation=mutation, subscription=subscription, types=list(types),
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
+        types=list(types),
         federation_version=FEDERATION_VERSION,  # type: ignore[arg-type]
-        extensions=schema_extensions(production=not settings.is_development,
-                                     max_depth=settings.max_query_depth,
-                                     max_aliases=settings.max_aliases,
-                                     max_tokens=settings.max_tokens),
+        extensions=schema_extensions(
+            production=not settings.is_development,
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+        ),
     )

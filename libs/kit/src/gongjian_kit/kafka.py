@@ -14,8 +14,9 @@ log = logging.getLogger(__name__)
 TOPIC_ALREADY_EXISTS = 36
 
 
-def make_producer(bootstrap: str, *, idempotence: bool = False,
-                  request_timeout_ms: int = 5000) -> AIOKafkaProducer:
+def make_producer(
+    bootstrap: str, *, idempotence: bool = False, request_timeout_ms: int = 5000
+) -> AIOKafkaProducer:
     """A producer that waits for all in-sync replicas; idempotence only where the broker has it."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
@@ -28,15 +29,24 @@ def make_producer(bootstrap: str, *, idempotence: bool = False,
     )
 
 
-async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 4,
-                        compacted: frozenset[str] = frozenset()) -> None:
+async def ensure_topics(
+    bootstrap: str,
+    topics: list[str],
+    *,
+    partitions: int = 4,
+    compacted: frozenset[str] = frozenset(),
+) -> None:
     """Create the topics if missing; an existing topic counts as success."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
     await admin.start()
     try:
         new = [
-            NewTopic(name, num_partitions=partitions, replication_factor=1,
-                     topic_configs={"cleanup.policy": "compact"} if name in compacted else {})
+            NewTopic(
+                name,
+                num_partitions=partitions,
+                replication_factor=1,
+                topic_configs={"cleanup.policy": "compact"} if name in compacted else {},
+            )
             for name in topics
         ]
         try:
@@ -53,7 +63,7 @@ async def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 
 
 async def wait_for_broker(bootstrap: str, timeout_s: float = 30.0) -> None:
     """Block until a TCP connection to the first bootstrap server succeeds."""
-    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    host, _, port = bootstrap.split(",", maxsplit=1)[0].rpartition(":")
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         try:

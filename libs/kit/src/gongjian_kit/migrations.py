@@ -9,6 +9,8 @@ from pathlib import Path
 
 import asyncpg
 
+from gongjian_kit.db import Connection
+
 log = logging.getLogger(__name__)
 
 # Two replicas starting together must not both apply the same file.
@@ -47,7 +49,7 @@ def load_migrations(namespace: str, directory: Path) -> list[Migration]:
     return found
 
 
-async def apply_migrations(conn: asyncpg.Connection, migrations: list[Migration]) -> list[str]:
+async def apply_migrations(conn: Connection, migrations: list[Migration]) -> list[str]:
     """Apply what is not yet applied; return the names applied now."""
     applied_now: list[str] = []
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
@@ -77,7 +79,10 @@ async def apply_migrations(conn: asyncpg.Connection, migrations: list[Migration]
                 await conn.execute(
                     "INSERT INTO schema_migrations (namespace, version, name, checksum) "
                     "VALUES ($1, $2, $3, $4)",
-                    migration.namespace, migration.version, migration.name, migration.checksum,
+                    migration.namespace,
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
                 )
             applied_now.append(f"{migration.namespace}/{migration.version:04d}_{migration.name}")
             log.info("applied migration %s", applied_now[-1])
@@ -86,8 +91,12 @@ async def apply_migrations(conn: asyncpg.Connection, migrations: list[Migration]
     return applied_now
 
 
-async def migrate(dsn_or_pool: asyncpg.Pool, service_namespace: str, directory: Path) -> list[str]:
+async def migrate(
+    dsn_or_pool: asyncpg.Pool[asyncpg.Record], service_namespace: str, directory: Path
+) -> list[str]:
     """Apply the kit's own tables (outbox, inbox) and then the service's migrations."""
-    migrations = load_migrations("kit", KIT_MIGRATIONS) + load_migrations(service_namespace, directory)
+    migrations = load_migrations("kit", KIT_MIGRATIONS) + load_migrations(
+        service_namespace, directory
+    )
     async with dsn_or_pool.acquire() as conn:
         return await apply_migrations(conn, migrations)

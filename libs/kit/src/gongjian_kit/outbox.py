@@ -11,6 +11,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
+from gongjian_kit.db import Connection, PooledConnection
 from gongjian_kit.events import Event
 from gongjian_kit.kafka import make_producer
 
@@ -24,13 +25,18 @@ relay_failures_total = Counter("gongjian_outbox_failures_total", "Relay batches 
 outbox_backlog = Gauge("gongjian_outbox_backlog", "Events waiting in the outbox at the last poll")
 
 
-async def append_to_outbox(conn: asyncpg.Connection, topic: str, key: str, event: Event) -> None:
+async def append_to_outbox(conn: Connection, topic: str, key: str, event: Event) -> None:
     """Write ``event`` to the outbox in the caller's transaction (the caller must hold one)."""
     if not conn.is_in_transaction():
         raise RuntimeError("events must be written inside the transaction that changed the rows")
     await conn.execute(
-        "INSERT INTO outbox (event_id, event_type, topic, key, payload) VALUES ($1, $2, $3, $4, $5)",
-        event.id, event.type, topic, key, event.to_json().decode(),
+        "INSERT INTO outbox (event_id, event_type, topic, key, payload) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        event.id,
+        event.type,
+        topic,
+        key,
+        event.to_json().decode(),
     )
 
 
@@ -41,16 +47,26 @@ class OutboxRelay:
     the broker is down it keeps retrying with a capped backoff; nothing is dropped.
     """
 
-    def __init__(self, pool: asyncpg.Pool, bootstrap: str, *, batch_size: int = 200,
-                 poll_interval_s: float = 1.0, idempotence: bool = False,
-                 request_timeout_ms: int = 5000,
-                 producer_factory: Callable[[], AIOKafkaProducer] | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool[asyncpg.Record],
+        bootstrap: str,
+        *,
+        batch_size: int = 200,
+        poll_interval_s: float = 1.0,
+        idempotence: bool = False,
+        request_timeout_ms: int = 5000,
+        producer_factory: Callable[[], AIOKafkaProducer] | None = None,
+    ) -> None:
         self.pool = pool
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.request_timeout_ms = request_timeout_ms
-        self._producer_factory = producer_factory or (lambda: make_producer(
-            bootstrap, idempotence=idempotence, request_timeout_ms=request_timeout_ms))
+        self._producer_factory = producer_factory or (
+            lambda: make_producer(
+                bootstrap, idempotence=idempotence, request_timeout_ms=request_timeout_ms
+            )
+        )
         self._producer: AIOKafkaProducer | None = None
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -63,7 +79,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay until ``stop()``; survives database and broker outages."""
-        listener: asyncpg.Connection | None = None
+        listener: PooledConnection | None = None
         backoff = 0.1
         try:
             while not self._stopping.is_set():
@@ -73,12 +89,13 @@ class OutboxRelay:
                         await listener.add_listener(OUTBOX_CHANNEL, self._on_notify)
                     sent = await self.publish_batch()
                     backoff, self.failures = 0.1, 0
-                except Exception as exc:  # noqa: BLE001 - the relay must outlive any outage
+                except Exception as exc:
                     relay_failures_total.inc()
                     self.failures += 1
                     self.broker_ok = False
-                    log.warning("outbox relay: %s: %s; retrying in %.1fs",
-                                type(exc).__name__, exc, backoff)
+                    log.warning(
+                        "outbox relay: %s: %s; retrying in %.1fs", type(exc).__name__, exc, backoff
+                    )
                     await self._drop_producer()
                     if listener is not None and listener.is_closed():
                         listener = None
@@ -111,20 +128,25 @@ class OutboxRelay:
             try:
                 futures = [
                     await producer.send(
-                        row["topic"], value=row["payload"].encode(), key=row["key"].encode(),
+                        row["topic"],
+                        value=row["payload"].encode(),
+                        key=row["key"].encode(),
                         headers=[("ce_type", row["event_type"].encode())],
                     )
                     for row in rows
                 ]
-                await asyncio.wait_for(asyncio.gather(*futures),
-                                       timeout=self.request_timeout_ms / 1000 * 2)
+                await asyncio.wait_for(
+                    asyncio.gather(*futures), timeout=self.request_timeout_ms / 1000 * 2
+                )
             except BaseException as exc:
                 # Count the attempt outside this (rolled back) transaction.
                 await self._record_failure([r["id"] for r in rows], exc)
                 raise
             await conn.execute(
-                "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL "
-                "WHERE id = ANY($1::bigint[])", [r["id"] for r in rows],
+                "UPDATE outbox SET published_at = now(), attempts = attempts + 1, "
+                "last_error = NULL "
+                "WHERE id = ANY($1::bigint[])",
+                [r["id"] for r in rows],
             )
         self.broker_ok = True
         published_total.inc(len(rows))
@@ -134,7 +156,9 @@ class OutboxRelay:
         with contextlib.suppress(Exception):
             await self.pool.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = $2 "
-                "WHERE id = ANY($1::bigint[])", ids, f"{type(exc).__name__}: {exc}"[:500],
+                "WHERE id = ANY($1::bigint[])",
+                ids,
+                f"{type(exc).__name__}: {exc}"[:500],
             )
 
     async def _ensure_producer(self) -> AIOKafkaProducer:

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from gongjian_kit.auth import TokenVerifier
+from gongjian_kit.db import Connection
 from gongjian_kit.events import Event, EventCatalog
 from gongjian_kit.outbox import append_to_outbox
 from gongjian_kit.settings import ServiceSettings
@@ -19,7 +20,7 @@ from gongjian_kit.settings import ServiceSettings
 class UnitOfWork:
     """One transaction: the rows a use case writes and the events it raises commit together."""
 
-    conn: asyncpg.Connection
+    conn: Connection
     runtime: Runtime
     events: list[Event] = field(default_factory=list)
 
@@ -36,12 +37,12 @@ class Runtime:
     settings: ServiceSettings
     catalog: EventCatalog
     topics: dict[str, str]  # event type prefix → logical topic name
-    pool: asyncpg.Pool | None = None
+    pool: asyncpg.Pool[asyncpg.Record] | None = None
     verifier: TokenVerifier | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def db(self) -> asyncpg.Pool:
+    def db(self) -> asyncpg.Pool[asyncpg.Record]:
         if self.pool is None:
             raise RuntimeError("the service has not started: no database pool yet")
         return self.pool

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gongjian_kit.app import ServiceDefinition, serve
-from gongjian_kit.events import EventCatalog
 from gongjian_activities.events import consumers
 from gongjian_activities.graphql.schema import make_schema
+from gongjian_kit.app import ServiceDefinition, serve
+from gongjian_kit.events import EventCatalog
 
 HERE = Path(__file__).parent
 

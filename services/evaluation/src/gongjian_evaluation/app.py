@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gongjian_kit.app import ServiceDefinition, serve
-from gongjian_kit.events import EventCatalog
 from gongjian_evaluation.events import DISTRICT_STATS_TOPIC, consumers
 from gongjian_evaluation.graphql.schema import make_schema
 from gongjian_evaluation.live import listen_for_stats
+from gongjian_kit.app import ServiceDefinition, serve
+from gongjian_kit.events import EventCatalog
 
 HERE = Path(__file__).parent
 
@@ -17,8 +17,10 @@ definition = ServiceDefinition(
     schema_factory=make_schema,
     migrations=HERE / "migrations",
     catalog=EventCatalog(HERE / "event_schemas", source="/gongjian/evaluation"),
-    topics={"gongjian.evaluation.area-stats.": DISTRICT_STATS_TOPIC,
-            "gongjian.evaluation.": "gongjian.evaluation.v1"},
+    topics={
+        "gongjian.evaluation.area-stats.": DISTRICT_STATS_TOPIC,
+        "gongjian.evaluation.": "gongjian.evaluation.v1",
+    },
     consumers=consumers,
     background=[listen_for_stats],
     compacted_topics=frozenset({DISTRICT_STATS_TOPIC}),

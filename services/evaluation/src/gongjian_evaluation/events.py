@@ -9,11 +9,12 @@ from datetime import date, datetime
 
 import asyncpg
 
+from gongjian_evaluation.store import stats as store
 from gongjian_kit.areas import area_and_ancestors, area_level
 from gongjian_kit.consumer import ConsumerSpec
+from gongjian_kit.db import Connection
 from gongjian_kit.events import Event
 from gongjian_kit.runtime import Runtime, UnitOfWork
-from gongjian_evaluation.store import stats as store
 
 ORGANIZATIONS_TOPIC = "gongjian.organizations.v1"
 ACTIVITIES_TOPIC = "gongjian.activities.v1"
@@ -25,42 +26,57 @@ AREA_STATS_UPDATED = "gongjian.evaluation.area-stats.updated.v1"
 async def publish_area_stats(uow: UnitOfWork, rows: list[asyncpg.Record]) -> None:
     """Tell subscribers (district data teams over Kafka, live GraphQL subscriptions) the figures."""
     for row in rows:
-        await uow.publish(AREA_STATS_UPDATED, row["area_code"], {
-            "areaCode": row["area_code"], "level": area_level(row["area_code"]).value,
-            "organizationCount": row["organization_count"],
-            "activityCount": row["activity_count"], "updatedAt": row["updated_at"].isoformat(),
-        })
+        await uow.publish(
+            AREA_STATS_UPDATED,
+            row["area_code"],
+            {
+                "areaCode": row["area_code"],
+                "level": area_level(row["area_code"]).value,
+                "organizationCount": row["organization_count"],
+                "activityCount": row["activity_count"],
+                "updatedAt": row["updated_at"].isoformat(),
+            },
+        )
     # Every replica LISTENs, so each one's subscribers hear it; delivered when this commits.
-    await uow.conn.execute("SELECT pg_notify($1, $2)", STATS_CHANGED_CHANNEL,
-                           json.dumps([r["area_code"] for r in rows]))
+    await uow.conn.execute(
+        "SELECT pg_notify($1, $2)",
+        STATS_CHANGED_CHANNEL,
+        json.dumps([r["area_code"] for r in rows]),
+    )
 
 
-def handlers(runtime: Runtime) -> dict[str, Callable[[asyncpg.Connection, Event],
-                                                     Awaitable[None]]]:
-    async def organization_established(conn: asyncpg.Connection, event: Event) -> None:
+def handlers(runtime: Runtime) -> dict[str, Callable[[Connection, Event], Awaitable[None]]]:
+    async def organization_established(conn: Connection, event: Event) -> None:
         data = event.data
-        await store.remember_organization(conn, uuid.UUID(data["organizationId"]),
-                                          data["areaCode"], data["family"])
-        rows = await store.add_to_area_stats(conn, area_and_ancestors(data["areaCode"]),
-                                             organizations=1)
+        await store.remember_organization(
+            conn, uuid.UUID(data["organizationId"]), data["areaCode"], data["family"]
+        )
+        rows = await store.add_to_area_stats(
+            conn, area_and_ancestors(data["areaCode"]), organizations=1
+        )
         await publish_area_stats(UnitOfWork(conn, runtime), rows)
 
-    async def organization_dissolved(conn: asyncpg.Connection, event: Event) -> None:
+    async def organization_dissolved(conn: Connection, event: Event) -> None:
         area_code = await store.forget_organization(
-            conn, uuid.UUID(event.data["organizationId"]),
-            date.fromisoformat(event.data["dissolvedOn"]))
+            conn,
+            uuid.UUID(event.data["organizationId"]),
+            date.fromisoformat(event.data["dissolvedOn"]),
+        )
         if area_code is None:
             return
-        rows = await store.add_to_area_stats(conn, area_and_ancestors(area_code),
-                                             organizations=-1)
+        rows = await store.add_to_area_stats(conn, area_and_ancestors(area_code), organizations=-1)
         await publish_area_stats(UnitOfWork(conn, runtime), rows)
 
-    async def activity_created(conn: asyncpg.Connection, event: Event) -> None:
+    async def activity_created(conn: Connection, event: Event) -> None:
         data = event.data
-        await store.record_activity(conn, [uuid.UUID(o) for o in data["organizerIds"]],
-                                    datetime.fromisoformat(data["startsAt"]))
-        rows = await store.add_to_area_stats(conn, area_and_ancestors(data["areaCode"]),
-                                             activities=1)
+        await store.record_activity(
+            conn,
+            [uuid.UUID(o) for o in data["organizerIds"]],
+            datetime.fromisoformat(data["startsAt"]),
+        )
+        rows = await store.add_to_area_stats(
+            conn, area_and_ancestors(data["areaCode"]), activities=1
+        )
         await publish_area_stats(UnitOfWork(conn, runtime), rows)
 
     return {
@@ -72,8 +88,10 @@ def handlers(runtime: Runtime) -> dict[str, Callable[[asyncpg.Connection, Event]
 
 def consumers(runtime: Runtime) -> list[ConsumerSpec]:
     settings = runtime.settings
-    return [ConsumerSpec(
-        name=f"{settings.topic_namespace}evaluation.stats",
-        topics=(settings.topic(ORGANIZATIONS_TOPIC), settings.topic(ACTIVITIES_TOPIC)),
-        handlers=handlers(runtime),
-    )]
+    return [
+        ConsumerSpec(
+            name=f"{settings.topic_namespace}evaluation.stats",
+            topics=(settings.topic(ORGANIZATIONS_TOPIC), settings.topic(ACTIVITIES_TOPIC)),
+            handlers=handlers(runtime),
+        )
+    ]

@@ -7,10 +7,9 @@ import contextlib
 import json
 import logging
 
-import asyncpg
-
-from gongjian_kit.runtime import Runtime
 from gongjian_evaluation.events import STATS_CHANGED_CHANNEL
+from gongjian_kit.db import PooledConnection
+from gongjian_kit.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +44,19 @@ async def listen_for_stats(runtime: Runtime, stopping: asyncio.Event) -> None:
     """Hold a LISTEN connection (reconnecting after failures) until the service stops."""
     broadcaster = broadcaster_of(runtime)
 
-    def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+    def on_notify(_conn: object, _pid: int, _channel: str, payload: object) -> None:
         with contextlib.suppress(ValueError):
-            broadcaster.publish(json.loads(payload))
+            broadcaster.publish(json.loads(str(payload)))
 
     while not stopping.is_set():
-        conn: asyncpg.Connection | None = None
+        conn: PooledConnection | None = None
         try:
             conn = await runtime.db.acquire()
             await conn.add_listener(STATS_CHANGED_CHANNEL, on_notify)
             while not stopping.is_set() and not conn.is_closed():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), timeout=5)
-        except Exception as exc:  # noqa: BLE001 - reconnect after any database failure
+        except Exception as exc:
             log.warning("stats listener: %s; reconnecting", exc)
             await asyncio.sleep(1)
         finally:

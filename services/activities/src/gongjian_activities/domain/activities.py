@@ -7,11 +7,11 @@ from enum import StrEnum
 
 
 class LineOfWork(StrEnum):
-    DUAL_CULTIVATION = "DUAL_CULTIVATION"          # 双育双带
+    DUAL_CULTIVATION = "DUAL_CULTIVATION"  # 双育双带
     CONTRIBUTION_AT_WORK = "CONTRIBUTION_AT_WORK"  # 岗位建功
-    SERVING_THE_PEOPLE = "SERVING_THE_PEOPLE"      # 服务群众
-    PAIRING = "PAIRING"                            # 结对共建
-    MECHANISMS = "MECHANISMS"                      # 健全机制
+    SERVING_THE_PEOPLE = "SERVING_THE_PEOPLE"  # 服务群众
+    PAIRING = "PAIRING"  # 结对共建
+    MECHANISMS = "MECHANISMS"  # 健全机制
 
 
 LINE_LABELS = {

@@ -11,30 +11,33 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from gongjian_activities import usecases
+from gongjian_activities.domain import activities as domain
+from gongjian_activities.store import activities as store
 from gongjian_kit.areas import area_prefix, is_area_code
 from gongjian_kit.errors import ApiError, ErrorCode
 from gongjian_kit.gql import (
     Connection,
     UserError,
+    build_schema,
     context_of,
     decode_cursor,
     make_connection,
     page_size,
-    build_schema,
     user_error,
     user_error_from,
 )
 from gongjian_kit.settings import ServiceSettings
-from gongjian_activities import usecases
-from gongjian_activities.domain import activities as domain
-from gongjian_activities.store import activities as store
 
-LineOfWork = strawberry.enum(domain.LineOfWork, name="LineOfWork",
-                             description="五项工作 / The five lines of work")
-ActivityCategory = strawberry.enum(domain.ActivityCategory, name="ActivityCategory",
-                                   description="活动类别 / Activity category")
-ActivityStatus = strawberry.enum(domain.ActivityStatus, name="ActivityStatus",
-                                 description="活动状态 / Activity status")
+LineOfWork = strawberry.enum(
+    domain.LineOfWork, name="LineOfWork", description="五项工作 / The five lines of work"
+)
+ActivityCategory = strawberry.enum(
+    domain.ActivityCategory, name="ActivityCategory", description="活动类别 / Activity category"
+)
+ActivityStatus = strawberry.enum(
+    domain.ActivityStatus, name="ActivityStatus", description="活动状态 / Activity status"
+)
 
 
 @strawberry.federation.type(keys=["id"], description="活动 / Activity")
@@ -51,12 +54,17 @@ class Activity:
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Activity:
-        return cls(id=strawberry.ID(str(row["id"])), title=row["title"],
-                   line=domain.LineOfWork(row["line"]),
-                   category=domain.ActivityCategory(row["category"]),
-                   area_code=row["area_code"], starts_at=row["starts_at"],
-                   ends_at=row["ends_at"], place=row["place"],
-                   status=domain.ActivityStatus(row["status"]))
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            title=row["title"],
+            line=domain.LineOfWork(row["line"]),
+            category=domain.ActivityCategory(row["category"]),
+            area_code=row["area_code"],
+            starts_at=row["starts_at"],
+            ends_at=row["ends_at"],
+            place=row["place"],
+            status=domain.ActivityStatus(row["status"]),
+        )
 
     @strawberry.field
     def line_label(self) -> str:
@@ -78,11 +86,12 @@ class Activity:
             return await store.organizers_of(ctx.runtime.db, ids)
 
         ids = await ctx.loader("organizers", lambda: DataLoader(load_fn=load)).load(
-            uuid.UUID(self.id))
+            uuid.UUID(self.id)
+        )
         return [Organization(id=strawberry.ID(str(i))) for i in ids]
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Activity | None:  # noqa: A002
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Activity | None:
         ctx = context_of(info)
         ctx.caller.require_records()
         scope = ctx.caller.area_like
@@ -103,13 +112,16 @@ class Organization:
     id: strawberry.ID
 
     @classmethod
-    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization:  # noqa: A002
+    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization:
         context_of(info).caller  # noqa: B018 - authenticates the call (raises without a token)
         return cls(id=id)
 
-    @strawberry.field(description="该组织主办的活动，最新的在前 / Activities it organised, newest first")
-    async def activities(self, info: Info, first: int | None = None,
-                         after: str | None = None) -> Connection[Activity]:
+    @strawberry.field(
+        description="该组织主办的活动，最新的在前 / Activities it organised, newest first"
+    )
+    async def activities(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Activity]:
         ctx = context_of(info)
         ctx.caller.require_records()
         scope = ctx.caller.area_like
@@ -120,8 +132,9 @@ class Organization:
             results: dict[tuple[uuid.UUID, int | None, int], list[asyncpg.Record]] = {}
             for pos, lim in {(k[1], k[2]) for k in keys}:
                 ids = [k[0] for k in keys if k[1] == pos and k[2] == lim]
-                grouped = await store.activities_of_organizations(ctx.runtime.db, ids, scope,
-                                                                  pos, lim)
+                grouped = await store.activities_of_organizations(
+                    ctx.runtime.db, ids, scope, pos, lim
+                )
                 for org_id in ids:
                     results[(org_id, pos, lim)] = grouped.get(org_id, [])
             return [results[k] for k in keys]
@@ -134,34 +147,52 @@ class Organization:
         pages = ctx.loader("org_activities", lambda: DataLoader(load_fn=load_pages))
         counts = ctx.loader("org_activity_counts", lambda: DataLoader(load_fn=load_counts))
         rows = await pages.load((org_id, position, limit + 1))
-        return make_connection([Activity.from_row(r) for r in rows], [r["seq"] for r in rows],
-                               limit, position is not None, lambda: counts.load(org_id))
+        return make_connection(
+            [Activity.from_row(r) for r in rows],
+            [r["seq"] for r in rows],
+            limit,
+            position is not None,
+            lambda: counts.load(org_id),
+        )
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="区划内的活动（含下级）/ Activities in an area and beneath it")
-    async def activities(self, info: Info, area_code: str | None = None, first: int | None = None,
-                         after: str | None = None) -> Connection[Activity]:
+    async def activities(
+        self,
+        info: Info,
+        area_code: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Activity]:
         ctx = context_of(info)
         caller = ctx.caller
         caller.require_records()
         if area_code is None:
             like = caller.area_like
         elif not is_area_code(area_code):
-            raise ApiError(ErrorCode.BAD_USER_INPUT, "区划代码应为12位数字",
-                           "The area code must be 12 digits", "areaCode")
+            raise ApiError(
+                ErrorCode.BAD_USER_INPUT,
+                "区划代码应为12位数字",
+                "The area code must be 12 digits",
+                "areaCode",
+            )
         else:
             caller.require_area(area_code)
             like = area_prefix(area_code) + "%"
         limit, position = page_size(first), decode_cursor(after)
         rows = await store.activities_page(ctx.runtime.db, like, position, limit + 1)
-        return make_connection([Activity.from_row(r) for r in rows], [r["seq"] for r in rows],
-                               limit, position is not None,
-                               lambda: store.count_activities(ctx.runtime.db, like))
+        return make_connection(
+            [Activity.from_row(r) for r in rows],
+            [r["seq"] for r in rows],
+            limit,
+            position is not None,
+            lambda: store.count_activities(ctx.runtime.db, like),
+        )
 
     @strawberry.field(description="按编号查活动 / An activity by id")
-    async def activity(self, info: Info, id: strawberry.ID) -> Activity | None:  # noqa: A002
+    async def activity(self, info: Info, id: strawberry.ID) -> Activity | None:
         return await Activity.resolve_reference(info, id)
 
 
@@ -186,25 +217,42 @@ class CreateActivityPayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="登记活动 / Log an activity")
-    async def create_activity(self, info: Info,
-                              input: CreateActivityInput) -> CreateActivityPayload:  # noqa: A002
+    async def create_activity(
+        self, info: Info, input: CreateActivityInput
+    ) -> CreateActivityPayload:
         ctx = context_of(info)
         ids: list[uuid.UUID] = []
         for i, raw in enumerate(input.organizer_ids):
             try:
                 ids.append(uuid.UUID(str(raw)))
             except ValueError:
-                return CreateActivityPayload(activity=None, errors=[user_error(
-                    f"organizerIds[{i}]", ErrorCode.BAD_USER_INPUT, "编号格式无效",
-                    "Malformed id")])
+                return CreateActivityPayload(
+                    activity=None,
+                    errors=[
+                        user_error(
+                            f"organizerIds[{i}]",
+                            ErrorCode.BAD_USER_INPUT,
+                            "编号格式无效",
+                            "Malformed id",
+                        )
+                    ],
+                )
         row, errors = await usecases.create_activity(
-            ctx.runtime, ctx.caller, title=input.title, line=domain.LineOfWork(input.line),
-            category=domain.ActivityCategory(input.category), organizer_ids=ids,
-            area_code=input.area_code, starts_at=input.starts_at, ends_at=input.ends_at,
-            place=input.place)
+            ctx.runtime,
+            ctx.caller,
+            title=input.title,
+            line=domain.LineOfWork(input.line),
+            category=domain.ActivityCategory(input.category),
+            organizer_ids=ids,
+            area_code=input.area_code,
+            starts_at=input.starts_at,
+            ends_at=input.ends_at,
+            place=input.place,
+        )
         return CreateActivityPayload(
             activity=Activity.from_row(row) if isinstance(row, asyncpg.Record) else None,
-            errors=[user_error_from(e) for e in errors])
+            errors=[user_error_from(e) for e in errors],
+        )
 
 
 def make_schema(settings: ServiceSettings | None = None) -> strawberry.Schema:

@@ -9,43 +9,64 @@ from typing import Any
 
 import asyncpg
 
-ACTIVITY_COLUMNS = ("a.id, a.seq, a.title, a.line, a.category, a.area_code, a.starts_at, "
-                    "a.ends_at, a.place, a.status")
+from gongjian_kit.db import Connection, Executor, required
 
-Db = asyncpg.Pool | asyncpg.Connection
+ACTIVITY_COLUMNS = (
+    "a.id, a.seq, a.title, a.line, a.category, a.area_code, a.starts_at, "
+    "a.ends_at, a.place, a.status"
+)
 
 
-async def upsert_organization_ref(conn: asyncpg.Connection, org_id: uuid.UUID, area_code: str,
-                                  family: str, kind: str) -> None:
+async def upsert_organization_ref(
+    conn: Connection, org_id: uuid.UUID, area_code: str, family: str, kind: str
+) -> None:
     await conn.execute(
         "INSERT INTO organization_ref (id, area_code, family, kind) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (id) DO UPDATE SET area_code = $2, family = $3, kind = $4, updated_at = now()",
-        org_id, area_code, family, kind,
+        org_id,
+        area_code,
+        family,
+        kind,
     )
 
 
-async def mark_organization_dissolved(conn: asyncpg.Connection, org_id: uuid.UUID,
-                                      dissolved_on: date) -> None:
+async def mark_organization_dissolved(
+    conn: Connection, org_id: uuid.UUID, dissolved_on: date
+) -> None:
     await conn.execute(
         "UPDATE organization_ref SET dissolved_on = $2, updated_at = now() WHERE id = $1",
-        org_id, dissolved_on,
+        org_id,
+        dissolved_on,
     )
 
 
-async def organization_refs(conn: Db, ids: list[uuid.UUID]) -> dict[uuid.UUID, asyncpg.Record]:
+async def organization_refs(
+    conn: Executor, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, asyncpg.Record]:
     rows = await conn.fetch(
-        "SELECT id, area_code, dissolved_on FROM organization_ref WHERE id = ANY($1::uuid[])", ids)
+        "SELECT id, area_code, dissolved_on FROM organization_ref WHERE id = ANY($1::uuid[])", ids
+    )
     return {r["id"]: r for r in rows}
 
 
-async def insert_activity(conn: asyncpg.Connection, values: dict[str, Any],
-                          organizer_ids: list[uuid.UUID]) -> asyncpg.Record:
-    row = await conn.fetchrow(
-        "INSERT INTO activity AS a (id, title, line, category, area_code, starts_at, ends_at, "
-        "place, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-        f"RETURNING {ACTIVITY_COLUMNS}",
-        uuid.uuid4(), values["title"], values["line"], values["category"], values["area_code"],
-        values["starts_at"], values["ends_at"], values["place"], values["created_by"],
+async def insert_activity(
+    conn: Connection, values: dict[str, Any], organizer_ids: list[uuid.UUID]
+) -> asyncpg.Record:
+    row = required(
+        await conn.fetchrow(
+            "INSERT INTO activity AS a (id, title, line, category, area_code, starts_at, ends_at, "
+            "place, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+            f"RETURNING {ACTIVITY_COLUMNS}",
+            uuid.uuid4(),
+            values["title"],
+            values["line"],
+            values["category"],
+            values["area_code"],
+            values["starts_at"],
+            values["ends_at"],
+            values["place"],
+            values["created_by"],
+        )
     )
     await conn.executemany(
         "INSERT INTO activity_organizer (activity_id, organization_id) VALUES ($1, $2)",
@@ -54,32 +75,44 @@ async def insert_activity(conn: asyncpg.Connection, values: dict[str, Any],
     return row
 
 
-async def activities_page(conn: Db, area_like: str, after: int | None,
-                          limit: int) -> list[asyncpg.Record]:
+async def activities_page(
+    conn: Executor, area_like: str, after: int | None, limit: int
+) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"SELECT {ACTIVITY_COLUMNS} FROM activity a WHERE a.area_code LIKE $1 AND a.seq > $2 "
-        "ORDER BY a.seq LIMIT $3", area_like, after or 0, limit,
+        "ORDER BY a.seq LIMIT $3",
+        area_like,
+        after or 0,
+        limit,
     )
 
 
-async def count_activities(conn: Db, area_like: str) -> int:
-    return int(await conn.fetchval(
-        "SELECT count(*) FROM activity WHERE area_code LIKE $1", area_like))
+async def count_activities(conn: Executor, area_like: str) -> int:
+    return int(
+        await conn.fetchval("SELECT count(*) FROM activity WHERE area_code LIKE $1", area_like)
+    )
 
 
-async def activities_by_id(conn: Db, ids: list[uuid.UUID],
-                           scope_like: str) -> list[asyncpg.Record | None]:
+async def activities_by_id(
+    conn: Executor, ids: list[uuid.UUID], scope_like: str
+) -> list[asyncpg.Record | None]:
     rows = await conn.fetch(
         f"SELECT {ACTIVITY_COLUMNS} FROM activity a WHERE a.id = ANY($1::uuid[]) "
-        "AND a.area_code LIKE $2", ids, scope_like,
+        "AND a.area_code LIKE $2",
+        ids,
+        scope_like,
     )
     found = {r["id"]: r for r in rows}
     return [found.get(i) for i in ids]
 
 
-async def activities_of_organizations(conn: Db, org_ids: list[uuid.UUID], scope_like: str,
-                                      after: int | None, limit: int,
-                                      ) -> dict[uuid.UUID, list[asyncpg.Record]]:
+async def activities_of_organizations(
+    conn: Executor,
+    org_ids: list[uuid.UUID],
+    scope_like: str,
+    after: int | None,
+    limit: int,
+) -> dict[uuid.UUID, list[asyncpg.Record]]:
     """Up to ``limit`` activities per organisation after a position, newest first, one statement."""
     rows = await conn.fetch(
         f"SELECT o.organization_id, {ACTIVITY_COLUMNS} "
@@ -89,7 +122,10 @@ async def activities_of_organizations(conn: Db, org_ids: list[uuid.UUID], scope_
         "   ON a.id = ao.activity_id WHERE ao.organization_id = o.organization_id "
         "   AND a.area_code LIKE $2 AND ($3::bigint IS NULL OR a.seq < $3) "
         "   ORDER BY a.seq DESC LIMIT $4) a",
-        org_ids, scope_like, after, limit,
+        org_ids,
+        scope_like,
+        after,
+        limit,
     )
     grouped: dict[uuid.UUID, list[asyncpg.Record]] = defaultdict(list)
     for row in rows:
@@ -97,24 +133,27 @@ async def activities_of_organizations(conn: Db, org_ids: list[uuid.UUID], scope_
     return grouped
 
 
-async def count_activities_of_organizations(conn: Db, org_ids: list[uuid.UUID],
-                                            scope_like: str) -> dict[uuid.UUID, int]:
+async def count_activities_of_organizations(
+    conn: Executor, org_ids: list[uuid.UUID], scope_like: str
+) -> dict[uuid.UUID, int]:
     rows = await conn.fetch(
         "SELECT ao.organization_id, count(*) AS n FROM activity_organizer ao "
         "JOIN activity a ON a.id = ao.activity_id "
         "WHERE ao.organization_id = ANY($1::uuid[]) AND a.area_code LIKE $2 "
-        "GROUP BY ao.organization_id", org_ids, scope_like,
+        "GROUP BY ao.organization_id",
+        org_ids,
+        scope_like,
     )
     return {r["organization_id"]: r["n"] for r in rows}
 
 
-async def organizers_of(conn: Db, activity_ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
+async def organizers_of(conn: Executor, activity_ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
     rows = await conn.fetch(
         "SELECT activity_id, organization_id FROM activity_organizer "
-        "WHERE activity_id = ANY($1::uuid[]) ORDER BY organization_id", activity_ids,
+        "WHERE activity_id = ANY($1::uuid[]) ORDER BY organization_id",
+        activity_ids,
     )
     grouped: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     for row in rows:
         grouped[row["activity_id"]].append(row["organization_id"])
     return [grouped[i] for i in activity_ids]
-

@@ -11,12 +11,12 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from gongjian_kit.areas import is_area_code
-from gongjian_kit.errors import ApiError, ErrorCode
-from gongjian_kit.gql import RequestContext, context_of, build_schema
-from gongjian_kit.settings import ServiceSettings
 from gongjian_evaluation.live import broadcaster_of
 from gongjian_evaluation.store import stats as store
+from gongjian_kit.areas import is_area_code
+from gongjian_kit.errors import ApiError, ErrorCode
+from gongjian_kit.gql import RequestContext, build_schema, context_of
+from gongjian_kit.settings import ServiceSettings
 
 
 @strawberry.type(description="组织的活动概况 / An organisation's activity summary")
@@ -36,8 +36,12 @@ class AreaStats:
     def of(cls, code: str, row: asyncpg.Record | None) -> AreaStats:
         if row is None:
             return cls(area_code=code, organization_count=0, activity_count=0, updated_at=None)
-        return cls(area_code=code, organization_count=row["organization_count"],
-                   activity_count=row["activity_count"], updated_at=row["updated_at"])
+        return cls(
+            area_code=code,
+            organization_count=row["organization_count"],
+            activity_count=row["activity_count"],
+            updated_at=row["updated_at"],
+        )
 
 
 def _stats_loader(ctx: RequestContext) -> DataLoader[str, asyncpg.Record | None]:
@@ -49,8 +53,12 @@ def _stats_loader(ctx: RequestContext) -> DataLoader[str, asyncpg.Record | None]
 
 def _checked_area(ctx: RequestContext, code: str) -> str:
     if not is_area_code(code):
-        raise ApiError(ErrorCode.BAD_USER_INPUT, "区划代码应为12位数字",
-                       "The area code must be 12 digits", "areaCode")
+        raise ApiError(
+            ErrorCode.BAD_USER_INPUT,
+            "区划代码应为12位数字",
+            "The area code must be 12 digits",
+            "areaCode",
+        )
     ctx.caller.require_area(code)
     return code
 
@@ -76,7 +84,7 @@ class Organization:
     id: strawberry.ID
 
     @classmethod
-    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization:  # noqa: A002
+    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization:
         context_of(info).caller  # noqa: B018 - authenticates the call (raises without a token)
         return cls(id=id)
 
@@ -95,8 +103,9 @@ class Organization:
         row = await ctx.loader("summaries", lambda: DataLoader(load_fn=load)).load(key)
         if row is None:
             return None
-        return ActivitySummary(activity_count=row["activity_count"],
-                               last_activity_at=row["last_activity_at"])
+        return ActivitySummary(
+            activity_count=row["activity_count"], last_activity_at=row["last_activity_at"]
+        )
 
 
 @strawberry.type
@@ -111,8 +120,9 @@ class Query:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="区域统计变化时推送 / New figures whenever they change")
-    async def area_stats_updated(self, info: Info,
-                                 area_code: str) -> AsyncGenerator[AreaStats, None]:
+    async def area_stats_updated(
+        self, info: Info, area_code: str
+    ) -> AsyncGenerator[AreaStats, None]:
         ctx = context_of(info)
         code = _checked_area(ctx, area_code)
         broadcaster = broadcaster_of(ctx.runtime)
@@ -129,7 +139,9 @@ class Subscription:
 
 
 def make_schema(settings: ServiceSettings | None = None) -> strawberry.Schema:
-    return build_schema(Query, subscription=Subscription, types=(Area, Organization), settings=settings)
+    return build_schema(
+        Query, subscription=Subscription, types=(Area, Organization), settings=settings
+    )
 
 
 schema = make_schema()

@@ -18,9 +18,11 @@ def credit_code_problem(code: str) -> tuple[str, str] | None:
     if len(code) != LENGTH:
         return ("统一社会信用代码应为18位", "The unified social credit code must be 18 characters")
     if any(ch not in CHARSET for ch in code):
-        return ("统一社会信用代码含有无效字符（不得含 I、O、S、V、Z 或小写字母）",
-                "The unified social credit code has an invalid character (no I, O, S, V, Z or "
-                "lower case)")
+        return (
+            "统一社会信用代码含有无效字符（不得含 I、O、S、V、Z 或小写字母）",
+            "The unified social credit code has an invalid character (no I, O, S, V, Z or "
+            "lower case)",
+        )
     if credit_code_check_char(code[:17]) != code[17]:
         return ("统一社会信用代码校验位错误", "The check character of the credit code is wrong")
     return None

@@ -54,7 +54,7 @@ FAMILY_LABELS = {
 class Establishment(StrEnum):
     STANDALONE = "STANDALONE"  # 单独建
     AFFILIATED = "AFFILIATED"  # 挂靠建: attached to a host organisation in another unit
-    JOINT = "JOINT"            # 联合建: jointly with neighbouring units
+    JOINT = "JOINT"  # 联合建: jointly with neighbouring units
 
 
 ESTABLISHMENT_LABELS = {
@@ -64,24 +64,50 @@ ESTABLISHMENT_LABELS = {
 }
 
 
-def establishment_problems(establishment: Establishment, unit_count: int,
-                           has_host: bool) -> list[tuple[str, str, str]]:
+def establishment_problems(
+    establishment: Establishment, unit_count: int, has_host: bool
+) -> list[tuple[str, str, str]]:
     """What is wrong with the units and host given for a mode: (field, zh, en) triples."""
     problems: list[tuple[str, str, str]] = []
     if establishment is Establishment.STANDALONE and unit_count != 1:
-        problems.append(("unitIds", "单独建的组织须覆盖且仅覆盖一个单位",
-                         "A standalone organisation covers exactly one unit"))
+        problems.append(
+            (
+                "unitIds",
+                "单独建的组织须覆盖且仅覆盖一个单位",
+                "A standalone organisation covers exactly one unit",
+            )
+        )
     if establishment is Establishment.JOINT and unit_count < 2:
-        problems.append(("unitIds", "联合建的组织须覆盖两个或以上单位",
-                         "A joint organisation covers two or more units"))
+        problems.append(
+            (
+                "unitIds",
+                "联合建的组织须覆盖两个或以上单位",
+                "A joint organisation covers two or more units",
+            )
+        )
     if establishment is Establishment.AFFILIATED:
         if unit_count < 1:
-            problems.append(("unitIds", "挂靠建的组织须注明所覆盖的单位",
-                             "An affiliated organisation names the unit it covers"))
+            problems.append(
+                (
+                    "unitIds",
+                    "挂靠建的组织须注明所覆盖的单位",
+                    "An affiliated organisation names the unit it covers",
+                )
+            )
         if not has_host:
-            problems.append(("hostOrganizationId", "挂靠建的组织须注明挂靠的组织",
-                             "An affiliated organisation names its host organisation"))
+            problems.append(
+                (
+                    "hostOrganizationId",
+                    "挂靠建的组织须注明挂靠的组织",
+                    "An affiliated organisation names its host organisation",
+                )
+            )
     elif has_host:
-        problems.append(("hostOrganizationId", "只有挂靠建的组织才有挂靠组织",
-                         "Only an affiliated organisation has a host organisation"))
+        problems.append(
+            (
+                "hostOrganizationId",
+                "只有挂靠建的组织才有挂靠组织",
+                "Only an affiliated organisation has a host organisation",
+            )
+        )
     return problems

@@ -30,19 +30,31 @@ UNIT_KIND_LABELS = {
 }
 
 HEADCOUNT_FIELDS = ("employees", "partyMembers", "leagueMembers", "unionMembers", "women", "youth")
-HEADCOUNT_LABELS = {"employees": "职工", "partyMembers": "正式党员", "leagueMembers": "团员",
-                    "unionMembers": "工会会员", "women": "女职工", "youth": "青年"}
+HEADCOUNT_LABELS = {
+    "employees": "职工",
+    "partyMembers": "正式党员",
+    "leagueMembers": "团员",
+    "unionMembers": "工会会员",
+    "women": "女职工",
+    "youth": "青年",
+}
 
 
 def headcount_problems(counts: dict[str, int]) -> list[tuple[str, str, str]]:
     """Negative counts, and subgroups larger than the workforce: (field, zh, en) triples."""
     problems = [
         (name, f"{HEADCOUNT_LABELS[name]}人数不能为负数", f"{name} cannot be negative")
-        for name in HEADCOUNT_FIELDS if counts[name] < 0
+        for name in HEADCOUNT_FIELDS
+        if counts[name] < 0
     ]
     employees = counts["employees"]
     for name in ("unionMembers", "women", "youth"):
         if counts[name] > employees >= 0:
-            problems.append((name, f"{HEADCOUNT_LABELS[name]}人数不能超过职工总数",
-                             f"{name} cannot exceed the number of employees"))
+            problems.append(
+                (
+                    name,
+                    f"{HEADCOUNT_LABELS[name]}人数不能超过职工总数",
+                    f"{name} cannot exceed the number of employees",
+                )
+            )
     return problems

@@ -14,11 +14,11 @@ from gongjian_kit.errors import ApiError, ErrorCode
 from gongjian_kit.gql import (
     Connection,
     UserError,
+    build_schema,
     context_of,
     decode_cursor,
     make_connection,
     page_size,
-    build_schema,
     user_error,
     user_error_from,
 )
@@ -47,8 +47,12 @@ def _scope_like(info: Info, area_code: str | None) -> str:
     if area_code is None:
         return caller.area_like
     if not is_area_code(area_code):
-        raise ApiError(ErrorCode.BAD_USER_INPUT, "区划代码应为12位数字",
-                       "The area code must be 12 digits", "areaCode")
+        raise ApiError(
+            ErrorCode.BAD_USER_INPUT,
+            "区划代码应为12位数字",
+            "The area code must be 12 digits",
+            "areaCode",
+        )
     caller.require_area(area_code)
     return area_prefix(area_code) + "%"
 
@@ -59,8 +63,11 @@ def _parse_ids(raw: list[strawberry.ID], field: str) -> tuple[list[uuid.UUID], l
         try:
             ids.append(uuid.UUID(str(value)))
         except ValueError:
-            errors.append(user_error(f"{field}[{i}]", ErrorCode.BAD_USER_INPUT, "编号格式无效",
-                                     "Malformed id"))
+            errors.append(
+                user_error(
+                    f"{field}[{i}]", ErrorCode.BAD_USER_INPUT, "编号格式无效", "Malformed id"
+                )
+            )
     return ids, errors
 
 
@@ -69,12 +76,15 @@ def _parse_id(raw: strawberry.ID | None, field: str) -> tuple[uuid.UUID | None, 
         return None, []
     ids, errors = _parse_ids([raw], field)
     return (ids[0] if ids else None), [
-        user_error(field, ErrorCode.BAD_USER_INPUT, e.message_zh, e.message_en) for e in errors]
+        user_error(field, ErrorCode.BAD_USER_INPUT, e.message_zh, e.message_en) for e in errors
+    ]
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="下级区划；不给上级时为本人所辖区划 / Child areas, or your own area")
+    @strawberry.field(
+        description="下级区划；不给上级时为本人所辖区划 / Child areas, or your own area"
+    )
     async def areas(self, info: Info, parent_code: str | None = None) -> list[Area]:
         caller = context_of(info).caller
         db = context_of(info).runtime.db
@@ -90,36 +100,55 @@ class Query:
         return Area.from_row(row) if row else None
 
     @strawberry.field(description="区划内的组织（含下级）/ Organisations in an area and beneath it")
-    async def organizations(self, info: Info, area_code: str | None = None,
-                            first: int | None = None,
-                            after: str | None = None) -> Connection[Organization]:
+    async def organizations(
+        self,
+        info: Info,
+        area_code: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Organization]:
         ctx = context_of(info)
         ctx.caller.require_records()
         like = _scope_like(info, area_code)
         limit, position = page_size(first), decode_cursor(after)
-        only = ([uuid.UUID(o) for o in ctx.caller.orgs]
-                if ctx.caller.roles == frozenset({Role.ORG_ADMIN}) else None)
+        only = (
+            [uuid.UUID(o) for o in ctx.caller.orgs]
+            if ctx.caller.roles == frozenset({Role.ORG_ADMIN})
+            else None
+        )
         rows = await org_store.organizations_page(ctx.runtime.db, like, position, limit + 1, only)
         return make_connection(
-            [Organization.from_row(r) for r in rows], [r["seq"] for r in rows], limit,
+            [Organization.from_row(r) for r in rows],
+            [r["seq"] for r in rows],
+            limit,
             position is not None,
-            lambda: org_store.count_organizations(ctx.runtime.db, like, only))
+            lambda: org_store.count_organizations(ctx.runtime.db, like, only),
+        )
 
     @strawberry.field(description="按编号查组织 / An organisation by id")
-    async def organization(self, info: Info, id: strawberry.ID) -> Organization | None:  # noqa: A002
+    async def organization(self, info: Info, id: strawberry.ID) -> Organization | None:
         return await Organization.resolve_reference(info, id)
 
     @strawberry.field(description="区划内的单位（含下级）/ Units in an area and beneath it")
-    async def units(self, info: Info, area_code: str | None = None, first: int | None = None,
-                    after: str | None = None) -> Connection[Unit]:
+    async def units(
+        self,
+        info: Info,
+        area_code: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Unit]:
         ctx = context_of(info)
         ctx.caller.require_records()
         like = _scope_like(info, area_code)
         limit, position = page_size(first), decode_cursor(after)
         rows = await unit_store.units_page(ctx.runtime.db, like, position, limit + 1)
-        return make_connection([Unit.from_row(r) for r in rows], [r["seq"] for r in rows], limit,
-                               position is not None,
-                               lambda: unit_store.count_units(ctx.runtime.db, like))
+        return make_connection(
+            [Unit.from_row(r) for r in rows],
+            [r["seq"] for r in rows],
+            limit,
+            position is not None,
+            lambda: unit_store.count_units(ctx.runtime.db, like),
+        )
 
     @strawberry.field(description="各枚举的中文名 / Chinese labels of the enums")
     def labels(self) -> Labels:
@@ -191,29 +220,46 @@ class DissolveOrganizationPayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="新建区划 / Create an area")
-    async def create_area(self, info: Info, input: CreateAreaInput) -> CreateAreaPayload:  # noqa: A002
+    async def create_area(self, info: Info, input: CreateAreaInput) -> CreateAreaPayload:
         ctx = context_of(info)
         out = await usecases.create_area(ctx.runtime, ctx.caller, input.code, input.name)
-        return CreateAreaPayload(area=Area.from_row(out.row) if out.row else None,
-                                 errors=[user_error_from(e) for e in out.errors])
+        return CreateAreaPayload(
+            area=Area.from_row(out.row) if out.row else None,
+            errors=[user_error_from(e) for e in out.errors],
+        )
 
     @strawberry.mutation(description="登记单位 / Register a unit")
-    async def register_unit(self, info: Info, input: RegisterUnitInput) -> RegisterUnitPayload:  # noqa: A002
+    async def register_unit(self, info: Info, input: RegisterUnitInput) -> RegisterUnitPayload:
         ctx = context_of(info)
-        out = await usecases.register_unit(ctx.runtime, ctx.caller, {
-            "name": input.name, "kind": unit_domain.UnitKind(input.kind),
-            "credit_code": input.credit_code, "area_code": input.area_code,
-            "employees": input.employees, "partyMembers": input.party_members,
-            "leagueMembers": input.league_members, "unionMembers": input.union_members,
-            "women": input.women, "youth": input.youth,
-        })
-        return RegisterUnitPayload(unit=Unit.from_row(out.row) if out.row else None,
-                                   errors=[user_error_from(e) for e in out.errors])
+        out = await usecases.register_unit(
+            ctx.runtime,
+            ctx.caller,
+            {
+                "name": input.name,
+                "kind": unit_domain.UnitKind(input.kind),
+                "credit_code": input.credit_code,
+                "area_code": input.area_code,
+                "employees": input.employees,
+                "partyMembers": input.party_members,
+                "leagueMembers": input.league_members,
+                "unionMembers": input.union_members,
+                "women": input.women,
+                "youth": input.youth,
+            },
+        )
+        return RegisterUnitPayload(
+            unit=Unit.from_row(out.row) if out.row else None,
+            errors=[user_error_from(e) for e in out.errors],
+        )
 
-    @strawberry.mutation(description="建立组织（单独建、挂靠建、联合建）/ Establish an organisation")
-    async def establish_organization(self, info: Info,
-                                     input: EstablishOrganizationInput,  # noqa: A002
-                                     ) -> EstablishOrganizationPayload:
+    @strawberry.mutation(
+        description="建立组织（单独建、挂靠建、联合建）/ Establish an organisation"
+    )
+    async def establish_organization(
+        self,
+        info: Info,
+        input: EstablishOrganizationInput,
+    ) -> EstablishOrganizationPayload:
         ctx = context_of(info)
         unit_ids, errors = _parse_ids(input.unit_ids, "unitIds")
         host_id, host_errors = _parse_id(input.host_organization_id, "hostOrganizationId")
@@ -222,28 +268,39 @@ class Mutation:
         if errors:
             return EstablishOrganizationPayload(organization=None, errors=errors)
         out = await usecases.establish_organization(
-            ctx.runtime, ctx.caller, name=input.name,
+            ctx.runtime,
+            ctx.caller,
+            name=input.name,
             kind=org_domain.OrganizationKind(input.kind),
-            establishment=org_domain.Establishment(input.establishment), unit_ids=unit_ids,
-            host_id=host_id, parent_id=parent_id, area_code=input.area_code,
-            founded_on=input.founded_on)
+            establishment=org_domain.Establishment(input.establishment),
+            unit_ids=unit_ids,
+            host_id=host_id,
+            parent_id=parent_id,
+            area_code=input.area_code,
+            founded_on=input.founded_on,
+        )
         return EstablishOrganizationPayload(
             organization=Organization.from_row(out.row) if out.row else None,
-            errors=[user_error_from(e) for e in out.errors])
+            errors=[user_error_from(e) for e in out.errors],
+        )
 
     @strawberry.mutation(description="撤销组织 / Dissolve an organisation")
-    async def dissolve_organization(self, info: Info,
-                                    input: DissolveOrganizationInput,  # noqa: A002
-                                    ) -> DissolveOrganizationPayload:
+    async def dissolve_organization(
+        self,
+        info: Info,
+        input: DissolveOrganizationInput,
+    ) -> DissolveOrganizationPayload:
         ctx = context_of(info)
         org_id, errors = _parse_id(input.id, "id")
         if errors or org_id is None:
             return DissolveOrganizationPayload(organization=None, errors=errors)
-        out = await usecases.dissolve_organization(ctx.runtime, ctx.caller, org_id,
-                                                   input.dissolved_on)
+        out = await usecases.dissolve_organization(
+            ctx.runtime, ctx.caller, org_id, input.dissolved_on
+        )
         return DissolveOrganizationPayload(
             organization=Organization.from_row(out.row) if out.row else None,
-            errors=[user_error_from(e) for e in out.errors])
+            errors=[user_error_from(e) for e in out.errors],
+        )
 
 
 def make_schema(settings: ServiceSettings | None = None) -> strawberry.Schema:

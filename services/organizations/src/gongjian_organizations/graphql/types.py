@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from enum import Enum
 from typing import Any
 
 import asyncpg
@@ -18,15 +17,25 @@ from gongjian_organizations.domain import organizations as org_domain
 from gongjian_organizations.domain import units as unit_domain
 from gongjian_organizations.graphql import loaders
 
-AreaLevel = strawberry.enum(DomainAreaLevel, name="AreaLevel",
-                            description="区划层级 / Level of an administrative area")
-UnitKind = strawberry.enum(unit_domain.UnitKind, name="UnitKind", description="单位类型 / Unit kind")
-OrganizationKind = strawberry.enum(org_domain.OrganizationKind, name="OrganizationKind",
-                                   description="组织类型 / Organisation kind")
-OrganizationFamily = strawberry.enum(org_domain.OrganizationFamily, name="OrganizationFamily",
-                                     description="组织系统（党、工、团、妇）/ Organisation family")
-Establishment = strawberry.enum(org_domain.Establishment, name="Establishment",
-                                description="建立方式：单独建、挂靠建、联合建 / How it was set up")
+AreaLevel = strawberry.enum(
+    DomainAreaLevel, name="AreaLevel", description="区划层级 / Level of an administrative area"
+)
+UnitKind = strawberry.enum(
+    unit_domain.UnitKind, name="UnitKind", description="单位类型 / Unit kind"
+)
+OrganizationKind = strawberry.enum(
+    org_domain.OrganizationKind, name="OrganizationKind", description="组织类型 / Organisation kind"
+)
+OrganizationFamily = strawberry.enum(
+    org_domain.OrganizationFamily,
+    name="OrganizationFamily",
+    description="组织系统（党、工、团、妇）/ Organisation family",
+)
+Establishment = strawberry.enum(
+    org_domain.Establishment,
+    name="Establishment",
+    description="建立方式：单独建、挂靠建、联合建 / How it was set up",
+)
 
 
 @strawberry.type(description="枚举值及其中文名 / An enum value with its Chinese label")
@@ -71,8 +80,12 @@ class Area:
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Area:
-        return cls(code=row["code"], name=row["name"], level=DomainAreaLevel(row["level"]),
-                   parent_code=row["parent_code"])
+        return cls(
+            code=row["code"],
+            name=row["name"],
+            level=DomainAreaLevel(row["level"]),
+            parent_code=row["parent_code"],
+        )
 
     @strawberry.field(description="层级中文名 / Level label")
     def level_label(self) -> str:
@@ -112,11 +125,19 @@ class Unit:
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Unit:
-        return cls(id=strawberry.ID(str(row["id"])), name=row["name"],
-                   kind=unit_domain.UnitKind(row["kind"]), credit_code=row["credit_code"],
-                   area_code=row["area_code"], employees=row["employees"],
-                   party_members=row["party_members"], league_members=row["league_members"],
-                   union_members=row["union_members"], women=row["women"], youth=row["youth"])
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            name=row["name"],
+            kind=unit_domain.UnitKind(row["kind"]),
+            credit_code=row["credit_code"],
+            area_code=row["area_code"],
+            employees=row["employees"],
+            party_members=row["party_members"],
+            league_members=row["league_members"],
+            union_members=row["union_members"],
+            women=row["women"],
+            youth=row["youth"],
+        )
 
     @strawberry.field
     def kind_label(self) -> str:
@@ -143,13 +164,18 @@ class Organization:
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Organization:
-        return cls(id=strawberry.ID(str(row["id"])), name=row["name"],
-                   kind=org_domain.OrganizationKind(row["kind"]),
-                   family=org_domain.OrganizationFamily(row["family"]),
-                   establishment=org_domain.Establishment(row["establishment"]),
-                   area_code=row["area_code"], founded_on=row["founded_on"],
-                   dissolved_on=row["dissolved_on"], parent_id=row["parent_id"],
-                   host_id=row["host_organization_id"])
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            name=row["name"],
+            kind=org_domain.OrganizationKind(row["kind"]),
+            family=org_domain.OrganizationFamily(row["family"]),
+            establishment=org_domain.Establishment(row["establishment"]),
+            area_code=row["area_code"],
+            founded_on=row["founded_on"],
+            dissolved_on=row["dissolved_on"],
+            parent_id=row["parent_id"],
+            host_id=row["host_organization_id"],
+        )
 
     @strawberry.field
     def kind_label(self) -> str:
@@ -183,7 +209,7 @@ class Organization:
         return await _organization(info, self.host_id)
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization | None:  # noqa: A002
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization | None:
         try:
             key = uuid.UUID(str(id))
         except ValueError:
@@ -196,4 +222,3 @@ async def _organization(info: Info, org_id: uuid.UUID | None) -> Organization | 
         return None
     row = await loaders.organization_by_id(info).load(org_id)
     return Organization.from_row(row) if row else None
-

@@ -7,48 +7,86 @@ from datetime import date
 
 import asyncpg
 
-ORG_COLUMNS = ("id, seq, name, kind, family, establishment, area_code, parent_id, "
-               "host_organization_id, founded_on, dissolved_on")
+from gongjian_kit.db import Connection, Executor, required
+
+ORG_COLUMNS = (
+    "id, seq, name, kind, family, establishment, area_code, parent_id, "
+    "host_organization_id, founded_on, dissolved_on"
+)
 
 
-async def organizations_by_id(conn: asyncpg.Pool | asyncpg.Connection, ids: list[uuid.UUID],
-                              scope_like: str) -> list[asyncpg.Record | None]:
+async def organizations_by_id(
+    conn: Executor, ids: list[uuid.UUID], scope_like: str
+) -> list[asyncpg.Record | None]:
     """Organisations in the keys' order (None where missing or outside the scope)."""
     rows = await conn.fetch(
         f"SELECT {ORG_COLUMNS} FROM organization WHERE id = ANY($1::uuid[]) AND area_code LIKE $2",
-        ids, scope_like,
+        ids,
+        scope_like,
     )
     found = {r["id"]: r for r in rows}
     return [found.get(i) for i in ids]
 
 
-async def organizations_page(conn: asyncpg.Pool | asyncpg.Connection, area_like: str,
-                             after: int | None, limit: int,
-                             only_ids: list[uuid.UUID] | None = None) -> list[asyncpg.Record]:
+async def organizations_page(
+    conn: Executor,
+    area_like: str,
+    after: int | None,
+    limit: int,
+    only_ids: list[uuid.UUID] | None = None,
+) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"SELECT {ORG_COLUMNS} FROM organization WHERE area_code LIKE $1 AND seq > $2 "
         "AND ($4::uuid[] IS NULL OR id = ANY($4::uuid[])) ORDER BY seq LIMIT $3",
-        area_like, after or 0, limit, only_ids,
+        area_like,
+        after or 0,
+        limit,
+        only_ids,
     )
 
 
-async def count_organizations(conn: asyncpg.Pool | asyncpg.Connection, area_like: str,
-                              only_ids: list[uuid.UUID] | None = None) -> int:
-    return int(await conn.fetchval(
-        "SELECT count(*) FROM organization WHERE area_code LIKE $1 "
-        "AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))", area_like, only_ids))
+async def count_organizations(
+    conn: Executor, area_like: str, only_ids: list[uuid.UUID] | None = None
+) -> int:
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM organization WHERE area_code LIKE $1 "
+            "AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))",
+            area_like,
+            only_ids,
+        )
+    )
 
 
-async def insert_organization(conn: asyncpg.Connection, *, name: str, kind: str, family: str,
-                              establishment: str, area_code: str, parent_id: uuid.UUID | None,
-                              host_organization_id: uuid.UUID | None, founded_on: date | None,
-                              unit_ids: list[uuid.UUID]) -> asyncpg.Record:
-    row = await conn.fetchrow(
-        f"INSERT INTO organization (id, name, kind, family, establishment, area_code, parent_id, "
-        f"host_organization_id, founded_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-        f"RETURNING {ORG_COLUMNS}",
-        uuid.uuid4(), name, kind, family, establishment, area_code, parent_id,
-        host_organization_id, founded_on,
+async def insert_organization(
+    conn: Connection,
+    *,
+    name: str,
+    kind: str,
+    family: str,
+    establishment: str,
+    area_code: str,
+    parent_id: uuid.UUID | None,
+    host_organization_id: uuid.UUID | None,
+    founded_on: date | None,
+    unit_ids: list[uuid.UUID],
+) -> asyncpg.Record:
+    row = required(
+        await conn.fetchrow(
+            "INSERT INTO organization (id, name, kind, family, establishment, area_code, "
+            "parent_id, host_organization_id, founded_on) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+            f"RETURNING {ORG_COLUMNS}",
+            uuid.uuid4(),
+            name,
+            kind,
+            family,
+            establishment,
+            area_code,
+            parent_id,
+            host_organization_id,
+            founded_on,
+        )
     )
     await conn.executemany(
         "INSERT INTO organization_unit (organization_id, unit_id) VALUES ($1, $2)",
@@ -57,22 +95,30 @@ async def insert_organization(conn: asyncpg.Connection, *, name: str, kind: str,
     return row
 
 
-async def active_children_count(conn: asyncpg.Connection, org_id: uuid.UUID) -> int:
-    return int(await conn.fetchval(
-        "SELECT count(*) FROM organization WHERE parent_id = $1 AND dissolved_on IS NULL", org_id))
-
-
-async def lock_organization(conn: asyncpg.Connection, org_id: uuid.UUID,
-                            scope_like: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        f"SELECT {ORG_COLUMNS} FROM organization WHERE id = $1 AND area_code LIKE $2 FOR UPDATE",
-        org_id, scope_like,
+async def active_children_count(conn: Connection, org_id: uuid.UUID) -> int:
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM organization WHERE parent_id = $1 AND dissolved_on IS NULL",
+            org_id,
+        )
     )
 
 
-async def mark_dissolved(conn: asyncpg.Connection, org_id: uuid.UUID,
-                         dissolved_on: date) -> asyncpg.Record:
+async def lock_organization(
+    conn: Connection, org_id: uuid.UUID, scope_like: str
+) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        f"UPDATE organization SET dissolved_on = $2 WHERE id = $1 RETURNING {ORG_COLUMNS}",
-        org_id, dissolved_on,
+        f"SELECT {ORG_COLUMNS} FROM organization WHERE id = $1 AND area_code LIKE $2 FOR UPDATE",
+        org_id,
+        scope_like,
+    )
+
+
+async def mark_dissolved(conn: Connection, org_id: uuid.UUID, dissolved_on: date) -> asyncpg.Record:
+    return required(
+        await conn.fetchrow(
+            f"UPDATE organization SET dissolved_on = $2 WHERE id = $1 RETURNING {ORG_COLUMNS}",
+            org_id,
+            dissolved_on,
+        )
     )
