@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -24,6 +25,7 @@ from strawberry.extensions import (
 from strawberry.types import Info
 
 from gongjian_kit.auth import Caller
+from gongjian_kit.db import request_statements
 from gongjian_kit.errors import ApiError, ErrorCode, unauthenticated
 from gongjian_kit.runtime import Runtime
 
@@ -211,6 +213,22 @@ class ApiErrorExtensions(SchemaExtension):
                 error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
 
 
+class SqlStatementCount(SchemaExtension):
+    """Development aid: ``extensions.sqlStatements`` tells what a request cost in SQL."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        self._counter = [0]
+        token = request_statements.set(self._counter)
+        try:
+            yield
+            await asyncio.sleep(0)  # let the last statement's logger callback run
+        finally:
+            request_statements.reset(token)
+
+    def get_results(self) -> dict[str, Any]:
+        return {"sqlStatements": self._counter[0]}
+
+
 def schema_extensions(
     *, production: bool, max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 4000
 ) -> list[Any]:
@@ -229,6 +247,8 @@ def schema_extensions(
     ]
     if production:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    else:
+        extensions.append(SqlStatementCount)
     return extensions
 
 
