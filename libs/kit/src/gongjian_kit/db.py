@@ -57,8 +57,14 @@ sql_statements_total = Counter(
 request_statements: ContextVar[list[int] | None] = ContextVar("request_statements", default=None)
 
 
-def _count_statement(_record: object) -> None:
+POOL_RESET_PREFIX = "SELECT pg_advisory_unlock_all()"
+
+
+def _count_statement(record: object) -> None:
     # asyncpg calls loggers with call_soon from the querying task, so the context is the request's.
+    # The pool's own reset on release is a round trip too, but not a statement the code asked for.
+    if str(getattr(record, "query", "")).startswith(POOL_RESET_PREFIX):
+        return
     sql_statements_total.inc()
     counter = request_statements.get()
     if counter is not None:

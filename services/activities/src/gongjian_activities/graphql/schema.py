@@ -51,6 +51,7 @@ class Activity:
     ends_at: datetime | None
     place: str | None
     status: ActivityStatus  # type: ignore[valid-type]
+    organizer_ids: strawberry.Private[list[uuid.UUID]]
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Activity:
@@ -64,6 +65,7 @@ class Activity:
             ends_at=row["ends_at"],
             place=row["place"],
             status=domain.ActivityStatus(row["status"]),
+            organizer_ids=list(row["organizer_ids"] or []),
         )
 
     @strawberry.field
@@ -79,16 +81,8 @@ class Activity:
         return domain.STATUS_LABELS[domain.ActivityStatus(self.status)]
 
     @strawberry.field(description="主办组织 / Organising organisations")
-    async def organizers(self, info: Info) -> list[Organization]:
-        ctx = context_of(info)
-
-        async def load(ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
-            return await store.organizers_of(ctx.runtime.db, ids)
-
-        ids = await ctx.loader("organizers", lambda: DataLoader(load_fn=load)).load(
-            uuid.UUID(self.id)
-        )
-        return [Organization(id=strawberry.ID(str(i))) for i in ids]
+    def organizers(self) -> list[Organization]:
+        return [Organization(id=strawberry.ID(str(i))) for i in self.organizer_ids]
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Activity | None:

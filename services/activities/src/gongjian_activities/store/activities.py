@@ -12,8 +12,9 @@ import asyncpg
 from gongjian_kit.db import Connection, Executor, required
 
 ACTIVITY_COLUMNS = (
-    "a.id, a.seq, a.title, a.line, a.category, a.area_code, a.starts_at, "
-    "a.ends_at, a.place, a.status"
+    "a.id, a.seq, a.title, a.line, a.category, a.area_code, a.starts_at, a.ends_at, a.place, "
+    "a.status, (SELECT array_agg(ao2.organization_id ORDER BY ao2.organization_id) "
+    "FROM activity_organizer ao2 WHERE ao2.activity_id = a.id) AS organizer_ids"
 )
 
 
@@ -52,11 +53,18 @@ async def organization_refs(
 async def insert_activity(
     conn: Connection, values: dict[str, Any], organizer_ids: list[uuid.UUID]
 ) -> asyncpg.Record:
-    row = required(
+    """Insert an activity and its organisers in one statement."""
+    return required(
         await conn.fetchrow(
-            "INSERT INTO activity AS a (id, title, line, category, area_code, starts_at, ends_at, "
-            "place, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-            f"RETURNING {ACTIVITY_COLUMNS}",
+            "WITH a AS (INSERT INTO activity (id, title, line, category, area_code, starts_at, "
+            "  ends_at, place, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+            "  RETURNING *), "
+            "o AS (INSERT INTO activity_organizer (activity_id, organization_id) "
+            "  SELECT a.id, unnest($10::uuid[]) FROM a RETURNING organization_id) "
+            "SELECT a.id, a.seq, a.title, a.line, a.category, a.area_code, a.starts_at, "
+            "  a.ends_at, a.place, a.status, "
+            "  (SELECT array_agg(organization_id ORDER BY organization_id) FROM o) "
+            "  AS organizer_ids FROM a",
             uuid.uuid4(),
             values["title"],
             values["line"],
@@ -66,13 +74,9 @@ async def insert_activity(
             values["ends_at"],
             values["place"],
             values["created_by"],
+            organizer_ids,
         )
     )
-    await conn.executemany(
-        "INSERT INTO activity_organizer (activity_id, organization_id) VALUES ($1, $2)",
-        [(row["id"], o) for o in organizer_ids],
-    )
-    return row
 
 
 async def activities_page(
@@ -115,7 +119,7 @@ async def activities_of_organizations(
 ) -> dict[uuid.UUID, list[asyncpg.Record]]:
     """Up to ``limit`` activities per organisation after a position, newest first, one statement."""
     rows = await conn.fetch(
-        f"SELECT o.organization_id, {ACTIVITY_COLUMNS} "
+        "SELECT o.organization_id, a.* "
         "FROM unnest($1::uuid[]) AS o(organization_id) "
         "CROSS JOIN LATERAL ("
         f"  SELECT {ACTIVITY_COLUMNS} FROM activity_organizer ao JOIN activity a "
@@ -145,15 +149,3 @@ async def count_activities_of_organizations(
         scope_like,
     )
     return {r["organization_id"]: r["n"] for r in rows}
-
-
-async def organizers_of(conn: Executor, activity_ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
-    rows = await conn.fetch(
-        "SELECT activity_id, organization_id FROM activity_organizer "
-        "WHERE activity_id = ANY($1::uuid[]) ORDER BY organization_id",
-        activity_ids,
-    )
-    grouped: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for row in rows:
-        grouped[row["activity_id"]].append(row["organization_id"])
-    return [grouped[i] for i in activity_ids]
