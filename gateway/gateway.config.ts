@@ -46,6 +46,9 @@ function tokenFromConnectionParams({ serverContext }: { serverContext?: unknown 
 
 const subgraph = (name: string, fallback: string) => env[`${name.toUpperCase()}_URL`] ?? fallback;
 const bearer = 'Bearer {context.jwt.token.value}';
+// Identical concurrent subgraph calls are merged by default; benchmarks turn that off so that
+// every request is measured.
+const deduplicateInflightRequests = env.GATEWAY_DEDUPLICATE !== 'false';
 
 export const gatewayConfig = defineConfig({
   supergraph: env.SUPERGRAPH_PATH ?? './supergraph.graphql',
@@ -54,8 +57,6 @@ export const gatewayConfig = defineConfig({
   graphiql: !production,
   landingPage: false,
   maskedErrors: { maskError: maskGatewayError },
-  // Identical concurrent queries are merged by default; benchmarks turn it off.
-  deduplicateInflightRequests: env.GATEWAY_DEDUPLICATE !== 'false',
   jwt: {
     signingKeyProviders: [
       jwksUrl ? createRemoteJwksSigningKeyProvider({ jwksUri: jwksUrl }) : createInlineSigningKeyProvider(secret),
@@ -79,11 +80,18 @@ export const gatewayConfig = defineConfig({
     },
   },
   transportEntries: {
-    organizations: { location: subgraph('organizations', 'http://127.0.0.1:4001/graphql') },
-    activities: { location: subgraph('activities', 'http://127.0.0.1:4002/graphql') },
+    organizations: {
+      location: subgraph('organizations', 'http://127.0.0.1:4001/graphql'),
+      options: { deduplicateInflightRequests },
+    },
+    activities: {
+      location: subgraph('activities', 'http://127.0.0.1:4002/graphql'),
+      options: { deduplicateInflightRequests },
+    },
     evaluation: {
       location: subgraph('evaluation', 'http://127.0.0.1:4003/graphql'),
       options: {
+        deduplicateInflightRequests,
         subscriptions: {
           kind: 'ws',
           location: subgraph('evaluation', 'http://127.0.0.1:4003/graphql'),

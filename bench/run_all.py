@@ -1,0 +1,246 @@
+"""Benchmarks of the walking skeleton: prints figures, asserts nothing.
+
+    uv run python bench/run_all.py [--tries 100] [--requests 2000] [--concurrency 16]
+
+Starts its own stack (PostgreSQL, Tansu, three services, gateway with in-flight deduplication
+off), loads the demo district, then measures:
+  1. event latency: createActivity returning -> activitySummary showing it, through the gateway
+     (and the same path inside the system: outbox row written -> evaluation's inbox row written);
+  2. requests/s and p50/p99 of the same reads direct to a subgraph and through the gateway,
+     with SQL statements per request;
+  3. memory of every process (PSS, its children included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from gongjian_deploy.client import GraphQLClient
+from gongjian_deploy.demo import load_demo
+from gongjian_deploy.stack import Stack, StackConfig
+from gongjian_kit.auth import issue_token
+
+DISTRICT = "330106000000"
+CREATE = """mutation($i: CreateActivityInput!) { createActivity(input: $i) {
+  activity { id } errors { code message } } }"""
+SUMMARY = "query($id: ID!) { organization(id: $id) { activitySummary { activityCount } } }"
+ONE_ORG = "query($id: ID!) { organization(id: $id) { id name kindLabel } }"
+ORG_LIST = (
+    """{ organizations(first: 50) { edges { node { id name kindLabel units { name } } } } }"""
+)
+CROSS = """{ organizations(first: 20) { edges { node { name
+  activities(first: 3) { totalCount edges { node { title } } }
+  activitySummary { activityCount } } } } }"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def event_latency(stack: Stack, client: GraphQLClient, org: str, tries: int) -> list[float]:
+    """Seconds from createActivity's response to activitySummary showing the new count."""
+    delays = []
+    while (summary := client.data(SUMMARY, {"id": org})["organization"]["activitySummary"]) is None:
+        time.sleep(0.05)  # evaluation is still catching up with the demo data's events
+    count = summary["activityCount"]
+    for i in range(tries):
+        variables = {
+            "i": {
+                "title": f"基准测试活动{i}",
+                "line": "MECHANISMS",
+                "category": "JOINT_MEETING",
+                "organizerIds": [org],
+                "areaCode": "330106001001",
+                "startsAt": "2026-09-01T09:00:00+08:00",
+            }
+        }
+        result = client.data(CREATE, variables)["createActivity"]
+        assert not result["errors"], result
+        returned = time.perf_counter()
+        count += 1
+        while True:
+            body = client.data(SUMMARY, {"id": org})["organization"]["activitySummary"]
+            if body["activityCount"] >= count:
+                delays.append(time.perf_counter() - returned)
+                break
+    return delays
+
+
+async def pipeline_latency(stack: Stack, limit: int) -> list[float]:
+    """Inside the system: outbox row written (activities) -> inbox row written (evaluation)."""
+    activities = await asyncpg.connect(stack.database("activities"))
+    evaluation = await asyncpg.connect(stack.database("evaluation"))
+    try:
+        written = {
+            r["event_id"]: r["created_at"]
+            for r in await activities.fetch(
+                "SELECT event_id, created_at FROM outbox ORDER BY id DESC LIMIT $1", limit
+            )
+        }
+        handled = await evaluation.fetch(
+            "SELECT event_id, handled_at FROM inbox WHERE event_id = ANY($1::uuid[])", list(written)
+        )
+    finally:
+        await activities.close()
+        await evaluation.close()
+    return [(r["handled_at"] - written[r["event_id"]]).total_seconds() for r in handled]
+
+
+async def load(
+    url: str, token: str, query: str, variables: dict, *, requests: int, concurrency: int
+) -> tuple[float, list[float], float | None]:
+    """(requests/s, latencies, mean SQL statements per request if the server reports them)."""
+    latencies: list[float] = []
+    statements: list[int] = []
+    queue = iter(range(requests))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        headers={"authorization": f"Bearer {token}"}, limits=limits, timeout=30
+    ) as http:
+
+        async def worker() -> None:
+            for _ in queue:
+                started = time.perf_counter()
+                response = await http.post(url, json={"query": query, "variables": variables})
+                latencies.append(time.perf_counter() - started)
+                body = response.json()
+                assert "errors" not in body, body
+                if (n := (body.get("extensions") or {}).get("sqlStatements")) is not None:
+                    statements.append(n)
+
+        for _ in range(50):  # warm-up: caches, connection pools, JIT
+            await http.post(url, json={"query": query, "variables": variables})
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    return requests / elapsed, latencies, (statistics.mean(statements) if statements else None)
+
+
+def pss_mib(pid: int) -> float:
+    """Proportional set size of a process and its descendants (shared pages split fairly, so
+    PostgreSQL's shared buffers are not counted once per backend)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += children.get(current, [])
+        try:
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def ms(value: float) -> str:
+    return f"{value * 1000:.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tries", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
+    stack = Stack(StackConfig(workdir=workdir, gateway_deduplicate=False))
+    try:
+        started = time.perf_counter()
+        stack.start()
+        print(f"stack started in {time.perf_counter() - started:.1f}s (cold PostgreSQL initdb)")
+        token = issue_token(
+            stack.config.jwt_secret, subject="bench", roles=["DISTRICT_ADMIN"], area=DISTRICT
+        )
+        client = GraphQLClient(stack.gateway_url, token)
+        began = time.perf_counter()
+        created = load_demo(client)
+        print(
+            f"demo data {created} loaded through the gateway in {time.perf_counter() - began:.1f}s"
+        )
+
+        print("\nmemory after the demo data, PSS of each process tree (MiB):")
+        for name, pid in stack.pids().items():
+            print(f"  {name:<14} {pss_mib(pid):7.1f}")
+
+        org = client.data("{ organizations(first: 1) { edges { node { id } } } }")["organizations"][
+            "edges"
+        ][0]["node"]["id"]
+        delays = event_latency(stack, client, org, args.tries)
+        inside = asyncio.run(pipeline_latency(stack, args.tries))
+        print(
+            f"\nevent latency over {len(delays)} tries, createActivity returned -> "
+            f"activitySummary shows it (through the gateway, polling):"
+        )
+        print(
+            f"  p50 {ms(percentile(delays, 0.5))}  p99 {ms(percentile(delays, 0.99))}  "
+            f"max {ms(max(delays))}"
+        )
+        print(f"inside: activities' outbox row -> evaluation's inbox row ({len(inside)} events):")
+        print(
+            f"  p50 {ms(percentile(inside, 0.5))}  p99 {ms(percentile(inside, 0.99))}  "
+            f"max {ms(max(inside))}"
+        )
+
+        cases = [
+            (
+                "organization(id), organizations subgraph direct",
+                stack.service_url("organizations"),
+                ONE_ORG,
+                {"id": org},
+            ),
+            ("organization(id), through the gateway", stack.gateway_url, ONE_ORG, {"id": org}),
+            (
+                "50 organisations + units, subgraph direct",
+                stack.service_url("organizations"),
+                ORG_LIST,
+                {},
+            ),
+            ("50 organisations + units, through the gateway", stack.gateway_url, ORG_LIST, {}),
+            ("20 organisations x 3 services, through the gateway", stack.gateway_url, CROSS, {}),
+        ]
+        print(
+            f"\nreads: {args.requests} requests, {args.concurrency} concurrent, client on the "
+            f"same {os.cpu_count()} cores"
+        )
+        for label, url, query, variables in cases:
+            rate, latencies, sql = asyncio.run(
+                load(
+                    url,
+                    token,
+                    query,
+                    variables,
+                    requests=args.requests,
+                    concurrency=args.concurrency,
+                )
+            )
+            sql_text = f"  SQL/request {sql:.1f}" if sql is not None else ""
+            print(
+                f"  {label:<52} {rate:7.0f} req/s  p50 {ms(percentile(latencies, 0.5))}  "
+                f"p99 {ms(percentile(latencies, 0.99))}{sql_text}"
+            )
+        client.close()
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""What deploy/ ships for production, checked where Docker and a cluster are not available."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gongjian_kit.settings import ServiceSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+SERVICES = ["organizations", "activities", "evaluation"]
+SETTINGS = {name.upper() for name in ServiceSettings.model_fields}
+
+
+def documents(path: Path) -> list[dict]:
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+def by_kind(path: Path) -> dict[str, dict]:
+    return {d["kind"]: d for d in documents(path)}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_scales_on_its_own(service):
+    manifests = by_kind(DEPLOY / "k8s" / f"{service}.yaml")
+    deployment, hpa = manifests["Deployment"], manifests["HorizontalPodAutoscaler"]
+    assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"] == service
+    assert hpa["spec"]["minReplicas"] >= 2
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert manifests["Service"]["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    # Every variable the container gets is one the service reads.
+    names = {e["name"] for e in container["env"]}
+    assert names <= SETTINGS, names - SETTINGS
+    assert {"DATABASE_URL", "KAFKA_BOOTSTRAP", "ENVIRONMENT"} <= names
+
+
+def test_kustomization_lists_every_manifest():
+    kustomization = yaml.safe_load((DEPLOY / "k8s" / "kustomization.yaml").read_text())
+    listed = set(kustomization["resources"])
+    present = {p.name for p in (DEPLOY / "k8s").glob("*.yaml")} - {"kustomization.yaml"}
+    assert listed == present
+
+
+def test_subgraphs_are_reachable_from_the_gateway_only():
+    policy = by_kind(DEPLOY / "k8s" / "gateway.yaml")["NetworkPolicy"]
+    guarded = policy["spec"]["podSelector"]["matchExpressions"][0]["values"]
+    assert sorted(guarded) == sorted(SERVICES)
+
+
+def test_compose_builds_every_service_with_real_kafka_and_postgres():
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = compose["services"]
+    assert services["kafka"]["image"].startswith("apache/kafka")
+    assert services["postgres"]["image"].startswith("postgres")
+    for service in SERVICES:
+        build = services[service]["build"]
+        assert (DEPLOY / build["context"] / build["dockerfile"]).exists()
+        assert build["args"]["SERVICE"] == service
+        env = services[service]["environment"]
+        assert set(env) <= SETTINGS
+        assert env["DATABASE_URL"].endswith(f"/gongjian_{service}")
+    init = (DEPLOY / "postgres-init.sql").read_text()
+    assert all(f"CREATE DATABASE gongjian_{s};" in init for s in SERVICES)
+
+
+def test_images_copy_what_the_lockfile_pins_and_run_unprivileged():
+    dockerfile = (DEPLOY / "docker" / "service.Dockerfile").read_text()
+    assert "uv sync --frozen --no-dev" in dockerfile
+    assert re.search(r"^USER 10001$", dockerfile, re.M)
+    for service in SERVICES:  # the image runs `python -m gongjian_<service>`
+        assert (
+            ROOT / "services" / service / "src" / f"gongjian_{service}" / "__main__.py"
+        ).exists()
+    for member in ["libs/kit", *[f"services/{s}" for s in SERVICES], "deploy"]:
+        assert f"COPY {member}/pyproject.toml" in dockerfile, member
+    gateway = (DEPLOY / "docker" / "gateway.Dockerfile").read_text()
+    assert "npm ci" in gateway
+    assert "supergraph.graphql" in gateway
