@@ -23,6 +23,7 @@ from gongjian_deploy.infra import (
     stop_process,
     wait_for_port,
 )
+from gongjian_kit.personal_data import new_key
 
 ROOT = Path(__file__).resolve().parents[3]
 GATEWAY_DIR = ROOT / "gateway"
@@ -48,6 +49,8 @@ class StackConfig:
     database_prefix: str = "gongjian"
     topic_namespace: str = ""
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    personal_data_key: str = field(default_factory=new_key)
+    personal_data_hmac_key: str = field(default_factory=new_key)
     fast_unsafe_postgres: bool = False
     gateway_deduplicate: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -98,6 +101,8 @@ class Stack:
             "DATABASE_URL": self.database(name),
             "KAFKA_BOOTSTRAP": self.bootstrap,
             "JWT_SECRET": self.config.jwt_secret,
+            "PERSONAL_DATA_KEY": self.config.personal_data_key,
+            "PERSONAL_DATA_HMAC_KEY": self.config.personal_data_hmac_key,
             "TOPIC_NAMESPACE": self.config.topic_namespace,
             **self.config.extra_env,
         }

@@ -6,7 +6,7 @@ import asyncio
 import base64
 import binascii
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -121,24 +121,32 @@ class Connection(Generic[T]):
         return await self.count()
 
 
-def encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"gj:{position}".encode()).decode()
+def encode_cursor(position: int | tuple[int, ...]) -> str:
+    """An opaque cursor for a keyset position (one number, or several for compound orders)."""
+    parts = position if isinstance(position, tuple) else (position,)
+    return base64.urlsafe_b64encode(("gj:" + ":".join(map(str, parts))).encode()).decode()
 
 
-def decode_cursor(cursor: str | None, field: str = "after") -> int | None:
-    """The keyset position in ``cursor``; a malformed cursor is the caller's error."""
+def decode_keyset(cursor: str | None, size: int, field: str = "after") -> tuple[int, ...] | None:
+    """The ``size`` numbers in ``cursor``; a malformed cursor is the caller's error."""
     if cursor is None:
         return None
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        prefix, _, value = text.partition(":")
-        if prefix != "gj":
+        prefix, *parts = text.split(":")
+        if prefix != "gj" or len(parts) != size:
             raise ValueError(cursor)
-        return int(value)
+        return tuple(int(p) for p in parts)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise ApiError(
             ErrorCode.BAD_USER_INPUT, "分页游标无效", "Invalid pagination cursor", field
         ) from exc
+
+
+def decode_cursor(cursor: str | None, field: str = "after") -> int | None:
+    """The keyset position in a single-number cursor."""
+    parts = decode_keyset(cursor, 1, field)
+    return None if parts is None else parts[0]
 
 
 def page_size(first: int | None) -> int:
@@ -156,7 +164,7 @@ def page_size(first: int | None) -> int:
 
 def make_connection(
     rows: list[T],
-    positions: list[int],
+    positions: Sequence[int | tuple[int, ...]],
     first: int,
     had_cursor: bool,
     count: Callable[[], Awaitable[int]],

@@ -40,6 +40,17 @@ async def append_to_outbox(conn: Connection, topic: str, key: str, event: Event)
     )
 
 
+async def append_many_to_outbox(conn: Connection, rows: list[tuple[str, str, Event]]) -> None:
+    """Write many (topic, key, event) in one round trip, in the caller's transaction."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("events must be written inside the transaction that changed the rows")
+    await conn.executemany(
+        "INSERT INTO outbox (event_id, event_type, topic, key, payload) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        [(e.id, e.type, topic, key, e.to_json().decode()) for topic, key, e in rows],
+    )
+
+
 class OutboxRelay:
     """Publishes outbox rows in order, marking them only after the broker acknowledged them.
 

@@ -12,7 +12,7 @@ import asyncpg
 from gongjian_kit.auth import TokenVerifier
 from gongjian_kit.db import Connection
 from gongjian_kit.events import Event, EventCatalog
-from gongjian_kit.outbox import append_to_outbox
+from gongjian_kit.outbox import append_many_to_outbox, append_to_outbox
 from gongjian_kit.settings import ServiceSettings
 
 
@@ -30,6 +30,15 @@ class UnitOfWork:
         await append_to_outbox(self.conn, self.runtime.topic_for(type_), subject, event)
         self.events.append(event)
         return event
+
+    async def publish_many(self, raised: list[tuple[str, str, dict[str, Any]]]) -> list[Event]:
+        """Raise many events (type, subject, data) with one statement: for bulk imports."""
+        events = [self.runtime.catalog.new(t, subject, data) for t, subject, data in raised]
+        await append_many_to_outbox(
+            self.conn, [(self.runtime.topic_for(e.type), e.subject, e) for e in events]
+        )
+        self.events.extend(events)
+        return events
 
 
 @dataclass

@@ -38,6 +38,10 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = ""
     jwt_issuer: str = "gongjian"
 
+    # base64 keys for personal data (AES-256-GCM, HMAC-SHA256); the local runner generates them
+    personal_data_key: str = Field(default="", repr=False)
+    personal_data_hmac_key: str = Field(default="", repr=False)
+
     relay_batch_size: int = 200
     relay_poll_interval_s: float = 1.0
     consumer_max_attempts: int = 3

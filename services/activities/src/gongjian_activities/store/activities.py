@@ -23,7 +23,8 @@ async def upsert_organization_ref(
 ) -> None:
     await conn.execute(
         "INSERT INTO organization_ref (id, area_code, family, kind) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (id) DO UPDATE SET area_code = $2, family = $3, kind = $4, updated_at = now()",
+        "ON CONFLICT (id) DO UPDATE SET area_code = $2, family = $3, kind = $4, "
+        "dissolved_on = NULL, updated_at = now()",
         org_id,
         area_code,
         family,

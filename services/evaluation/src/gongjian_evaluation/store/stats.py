@@ -17,7 +17,7 @@ async def remember_organization(
 ) -> None:
     await conn.execute(
         "INSERT INTO organization_ref (id, area_code, family) VALUES ($1, $2, $3) "
-        "ON CONFLICT (id) DO UPDATE SET area_code = $2, family = $3",
+        "ON CONFLICT (id) DO UPDATE SET area_code = $2, family = $3, dissolved_on = NULL",
         org_id,
         area_code,
         family,

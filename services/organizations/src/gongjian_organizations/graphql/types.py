@@ -10,31 +10,29 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from gongjian_kit.areas import AREA_LEVEL_LABELS
+from gongjian_kit.areas import AREA_LEVEL_LABELS, area_and_ancestors
 from gongjian_kit.areas import AreaLevel as DomainAreaLevel
 from gongjian_kit.gql import context_of
+from gongjian_organizations.domain import coverage as coverage_domain
+from gongjian_organizations.domain import leaders as leader_domain
 from gongjian_organizations.domain import organizations as org_domain
+from gongjian_organizations.domain import people as people_domain
 from gongjian_organizations.domain import units as unit_domain
+from gongjian_organizations.domain.organizations import (
+    OrganizationFamily as OrganizationFamilyValue,
+)
 from gongjian_organizations.graphql import loaders
-
-AreaLevel = strawberry.enum(
-    DomainAreaLevel, name="AreaLevel", description="区划层级 / Level of an administrative area"
+from gongjian_organizations.graphql.coverage import (
+    AreaCoverage,
+    UnitFamilyCoverage,
+    area_coverage,
 )
-UnitKind = strawberry.enum(
-    unit_domain.UnitKind, name="UnitKind", description="单位类型 / Unit kind"
-)
-OrganizationKind = strawberry.enum(
-    org_domain.OrganizationKind, name="OrganizationKind", description="组织类型 / Organisation kind"
-)
-OrganizationFamily = strawberry.enum(
-    org_domain.OrganizationFamily,
-    name="OrganizationFamily",
-    description="组织系统（党、工、团、妇）/ Organisation family",
-)
-Establishment = strawberry.enum(
-    org_domain.Establishment,
-    name="Establishment",
-    description="建立方式：单独建、挂靠建、联合建 / How it was set up",
+from gongjian_organizations.graphql.enums import (
+    AreaLevel,
+    Establishment,
+    OrganizationFamily,
+    OrganizationKind,
+    UnitKind,
 )
 
 
@@ -70,6 +68,26 @@ class Labels:
     def establishments(self) -> list[EnumLabel]:
         return _labels(org_domain.ESTABLISHMENT_LABELS)
 
+    @strawberry.field
+    def coverage_modes(self) -> list[EnumLabel]:
+        return _labels(coverage_domain.COVERAGE_MODE_LABELS)
+
+    @strawberry.field
+    def political_statuses(self) -> list[EnumLabel]:
+        return _labels(people_domain.POLITICAL_STATUS_LABELS)
+
+    @strawberry.field
+    def genders(self) -> list[EnumLabel]:
+        return _labels(people_domain.GENDER_LABELS)
+
+    @strawberry.field
+    def leader_posts(self) -> list[EnumLabel]:
+        return _labels(leader_domain.LEADER_POST_LABELS)
+
+    @strawberry.field
+    def group_kinds(self) -> list[EnumLabel]:
+        return _labels(leader_domain.GROUP_KIND_LABELS)
+
 
 @strawberry.federation.type(keys=["code"], description="行政区划 / Administrative area")
 class Area:
@@ -103,6 +121,16 @@ class Area:
         rows = await loaders.area_children(info).load(self.code)
         return [Area.from_row(r) for r in rows]
 
+    @strawberry.field(description="从区（县）到本区划的路径 / Path from the district down to here")
+    async def path(self, info: Info) -> list[Area]:
+        codes = list(reversed(area_and_ancestors(self.code)))
+        rows = await loaders.area_by_code(info).load_many(codes)
+        return [Area.from_row(r) for r in rows if r is not None]
+
+    @strawberry.field(description="覆盖情况（含下级）/ Coverage of this area and beneath it")
+    async def coverage(self, info: Info) -> AreaCoverage:
+        return await area_coverage(info, self.code)
+
     @classmethod
     async def resolve_reference(cls, info: Info, code: str) -> Area | None:
         row = await loaders.area_by_code(info).load(code)
@@ -122,6 +150,7 @@ class Unit:
     union_members: int
     women: int
     youth: int = strawberry.field(description="35岁及以下青年 / Youth aged 35 or under")
+    closed_on: date | None = strawberry.field(description="注销日期 / Date closed")
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Unit:
@@ -137,6 +166,7 @@ class Unit:
             union_members=row["union_members"],
             women=row["women"],
             youth=row["youth"],
+            closed_on=row["closed_on"],
         )
 
     @strawberry.field
@@ -147,6 +177,19 @@ class Unit:
     async def area(self, info: Info) -> Area | None:
         row = await loaders.area_by_code(info).load(self.area_code)
         return Area.from_row(row) if row else None
+
+    @strawberry.field(description="四个系统的覆盖情况 / Coverage in each of the four families")
+    async def coverage(self, info: Info) -> list[UnitFamilyCoverage]:
+        rows = await loaders.coverage_of_unit(info).load(uuid.UUID(self.id))
+        return [
+            UnitFamilyCoverage(
+                family=OrganizationFamilyValue(r["family"]),
+                required=r["required"] and r["counted"],
+                covered=r["mode"] is not None,
+                mode=coverage_domain.CoverageMode(r["mode"]) if r["mode"] else None,
+            )
+            for r in rows
+        ]
 
 
 @strawberry.federation.type(keys=["id"], description="组织 / Party or mass organisation")

@@ -61,3 +61,27 @@ async def insert_area(
 
 async def area_exists(conn: Connection, code: str) -> bool:
     return bool(await conn.fetchval("SELECT true FROM area WHERE code = $1", code))
+
+
+async def rename_area(
+    conn: Connection, code: str, name: str, scope_like: str
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"UPDATE area SET name = $2 WHERE code = $1 AND code LIKE $3 RETURNING {AREA_COLUMNS}",
+        code,
+        name,
+        scope_like,
+    )
+
+
+async def search_areas(
+    conn: Executor, text: str, scope_like: str, limit: int
+) -> list[asyncpg.Record]:
+    """Areas whose name contains ``text`` (areas are few: thousands in a district)."""
+    return await conn.fetch(
+        f"SELECT {AREA_COLUMNS} FROM area WHERE code LIKE $2 AND strpos(name, $1) > 0 "
+        "ORDER BY length(name), code LIMIT $3",
+        text,
+        scope_like,
+        limit,
+    )

@@ -122,3 +122,33 @@ async def mark_dissolved(conn: Connection, org_id: uuid.UUID, dissolved_on: date
             dissolved_on,
         )
     )
+
+
+async def rename_organization(
+    conn: Connection, org_id: uuid.UUID, name: str, scope_like: str
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"UPDATE organization SET name = $2 WHERE id = $1 AND area_code LIKE $3 "
+        f"RETURNING {ORG_COLUMNS}",
+        org_id,
+        name,
+        scope_like,
+    )
+
+
+async def reestablish(conn: Connection, org_id: uuid.UUID, founded_on: date) -> asyncpg.Record:
+    return required(
+        await conn.fetchrow(
+            f"UPDATE organization SET dissolved_on = NULL, founded_on = $2 WHERE id = $1 "
+            f"RETURNING {ORG_COLUMNS}",
+            org_id,
+            founded_on,
+        )
+    )
+
+
+async def unit_ids_of(conn: Connection, org_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await conn.fetch(
+        "SELECT unit_id FROM organization_unit WHERE organization_id = $1", org_id
+    )
+    return [r["unit_id"] for r in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -11,7 +12,7 @@ from gongjian_kit.db import Connection, Executor, required
 
 UNIT_COLUMNS = (
     "id, seq, name, kind, credit_code, area_code, employees, party_members, "
-    "league_members, union_members, women, youth"
+    "league_members, union_members, women, youth, closed_on"
 )
 
 
@@ -80,3 +81,103 @@ async def units_of_organizations(
     for row in rows:
         grouped[row["organization_id"]].append(row)
     return [grouped[i] for i in org_ids]
+
+
+async def lock_unit(conn: Connection, unit_id: uuid.UUID, scope_like: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {UNIT_COLUMNS} FROM unit WHERE id = $1 AND area_code LIKE $2 FOR UPDATE",
+        unit_id,
+        scope_like,
+    )
+
+
+async def update_unit(
+    conn: Connection, unit_id: uuid.UUID, values: dict[str, Any]
+) -> asyncpg.Record:
+    return required(
+        await conn.fetchrow(
+            "UPDATE unit SET name = $2, kind = $3, employees = $4, party_members = $5, "
+            "league_members = $6, union_members = $7, women = $8, youth = $9, updated_at = now() "
+            f"WHERE id = $1 RETURNING {UNIT_COLUMNS}",
+            unit_id,
+            values["name"],
+            values["kind"],
+            values["employees"],
+            values["party_members"],
+            values["league_members"],
+            values["union_members"],
+            values["women"],
+            values["youth"],
+        )
+    )
+
+
+async def close_unit(
+    conn: Connection, unit_id: uuid.UUID, closed_on: date, reason: str
+) -> asyncpg.Record:
+    return required(
+        await conn.fetchrow(
+            "UPDATE unit SET closed_on = $2, closed_reason = $3, updated_at = now() WHERE id = $1 "
+            f"RETURNING {UNIT_COLUMNS}",
+            unit_id,
+            closed_on,
+            reason,
+        )
+    )
+
+
+async def units_filtered(
+    conn: Executor,
+    area_like: str,
+    kind: str | None,
+    family: str | None,
+    state: str | None,
+    include_closed: bool,
+    after: int | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Units by area subtree, kind and coverage state (COVERED, GAP, NOT_REQUIRED)."""
+    sql, args = _filter_sql(area_like, kind, family, state, include_closed)
+    return await conn.fetch(
+        f"SELECT {', '.join('u.' + c.strip() for c in UNIT_COLUMNS.split(','))} "
+        f"FROM unit u {sql} AND u.seq > ${len(args) + 1} ORDER BY u.seq LIMIT ${len(args) + 2}",
+        *args,
+        after or 0,
+        limit,
+    )
+
+
+async def count_units_filtered(
+    conn: Executor,
+    area_like: str,
+    kind: str | None,
+    family: str | None,
+    state: str | None,
+    include_closed: bool,
+) -> int:
+    sql, args = _filter_sql(area_like, kind, family, state, include_closed)
+    return int(await conn.fetchval(f"SELECT count(*) FROM unit u {sql}", *args))
+
+
+def _filter_sql(
+    area_like: str, kind: str | None, family: str | None, state: str | None, include_closed: bool
+) -> tuple[str, list[Any]]:
+    args: list[Any] = [area_like]
+    where = ["u.area_code LIKE $1"]
+    if not include_closed:
+        where.append("u.closed_on IS NULL")
+    if kind is not None:
+        args.append(kind)
+        where.append(f"u.kind = ${len(args)}")
+    join = ""
+    if family is not None and state is not None:
+        args.append(family)
+        join = f"JOIN unit_coverage c ON c.unit_id = u.id AND c.family = ${len(args)}"
+        where.append(
+            {
+                "COVERED": "c.mode IS NOT NULL",
+                "GAP": "c.required AND c.mode IS NULL",
+                "NOT_REQUIRED": "NOT c.required",
+            }[state]
+        )
+    return f"{join} WHERE {' AND '.join(where)}", args

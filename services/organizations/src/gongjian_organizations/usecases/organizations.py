@@ -1,183 +1,25 @@
-"""Use cases of the organizations service: validate, write rows and events in one transaction."""
+"""Organisations (组织): establish, rename, dissolve, re-establish."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
-import asyncpg
-
-from gongjian_kit.areas import AREA_CODE_LENGTH, area_level, is_area_code, parent_area
-from gongjian_kit.auth import ADMIN_ROLES, Caller, Role
+from gongjian_kit.areas import is_area_code
+from gongjian_kit.auth import ADMIN_ROLES, Caller
 from gongjian_kit.db import Connection
-from gongjian_kit.errors import ApiError, ErrorCode
+from gongjian_kit.errors import ErrorCode
 from gongjian_kit.runtime import Runtime
-from gongjian_organizations.domain.credit_code import credit_code_problem
 from gongjian_organizations.domain.organizations import (
     Establishment,
     OrganizationKind,
     establishment_problems,
 )
-from gongjian_organizations.domain.units import HEADCOUNT_FIELDS, UnitKind, headcount_problems
 from gongjian_organizations.store import areas as area_store
+from gongjian_organizations.store import leaders as leader_store
 from gongjian_organizations.store import organizations as org_store
 from gongjian_organizations.store import units as unit_store
-
-EVENT = "gongjian.organizations."
-
-
-@dataclass
-class Outcome:
-    """A use case's result: the row it wrote, or the typed problems that stopped it."""
-
-    row: asyncpg.Record | None = None
-    errors: list[ApiError] = field(default_factory=list)
-
-    def add(self, field_: str | None, code: ErrorCode, zh: str, en: str) -> None:
-        self.errors.append(ApiError(code, zh, en, field_))
-
-
-def _require_admin_of(caller: Caller, area_code: str, field_: str, outcome: Outcome) -> bool:
-    caller.require_role(*ADMIN_ROLES)
-    if not caller.can_see_area(area_code):
-        outcome.add(
-            field_,
-            ErrorCode.FORBIDDEN,
-            "该区划不在您的管理范围内",
-            "That area is outside your scope",
-        )
-        return False
-    return True
-
-
-async def create_area(runtime: Runtime, caller: Caller, code: str, name: str) -> Outcome:
-    """Create an area; its level and parent follow from the code."""
-    outcome = Outcome()
-    code, name = code.strip(), name.strip()
-    if not is_area_code(code):
-        outcome.add(
-            "code",
-            ErrorCode.BAD_USER_INPUT,
-            f"区划代码应为{AREA_CODE_LENGTH}位数字",
-            "The area code must be 12 digits",
-        )
-    if not name or len(name) > 100:
-        outcome.add(
-            "name",
-            ErrorCode.BAD_USER_INPUT,
-            "名称不能为空且不超过100字",
-            "The name must be 1 to 100 characters",
-        )
-    if outcome.errors:
-        return outcome
-    parent = parent_area(code)
-    # A new district is a district admin's act; anything else is created inside one's own area.
-    caller.require_role(Role.DISTRICT_ADMIN, Role.STREET_ADMIN)
-    if not caller.can_see_area(parent or code):
-        outcome.add(
-            "code",
-            ErrorCode.FORBIDDEN,
-            "该区划不在您的管理范围内",
-            "That area is outside your scope",
-        )
-        return outcome
-    async with runtime.unit_of_work() as uow:
-        if parent is not None and not await area_store.area_exists(uow.conn, parent):
-            outcome.add(
-                "code",
-                ErrorCode.NOT_FOUND,
-                f"上级区划 {parent} 不存在，请先创建",
-                f"The parent area {parent} does not exist; create it first",
-            )
-            return outcome
-        row = await area_store.insert_area(uow.conn, code, name, area_level(code).value, parent)
-        if row is None:
-            outcome.add(
-                "code",
-                ErrorCode.CONFLICT,
-                f"区划代码 {code} 已存在",
-                f"The area code {code} already exists",
-            )
-            return outcome
-        await uow.publish(
-            f"{EVENT}area.created.v1",
-            code,
-            {"code": code, "level": row["level"], "parentCode": parent},
-        )
-    outcome.row = row
-    return outcome
-
-
-async def register_unit(runtime: Runtime, caller: Caller, values: dict[str, Any]) -> Outcome:
-    """Register a unit with a valid, unique credit code in the caller's area."""
-    outcome = Outcome()
-    name = values["name"].strip()
-    if not name or len(name) > 200:
-        outcome.add(
-            "name",
-            ErrorCode.BAD_USER_INPUT,
-            "单位名称不能为空且不超过200字",
-            "The unit name must be 1 to 200 characters",
-        )
-    credit = (values.get("credit_code") or "").strip().upper() or None
-    if credit is not None and (problem := credit_code_problem(credit)):
-        outcome.add("creditCode", ErrorCode.BAD_USER_INPUT, *problem)
-    counts = {name_: values[name_] for name_ in HEADCOUNT_FIELDS}
-    for field_, zh, en in headcount_problems(counts):
-        outcome.add(field_, ErrorCode.BAD_USER_INPUT, zh, en)
-    area_code = values["area_code"]
-    if not is_area_code(area_code):
-        outcome.add(
-            "areaCode",
-            ErrorCode.BAD_USER_INPUT,
-            "区划代码应为12位数字",
-            "The area code must be 12 digits",
-        )
-    if outcome.errors or not _require_admin_of(caller, area_code, "areaCode", outcome):
-        return outcome
-    async with runtime.unit_of_work() as uow:
-        if not await area_store.area_exists(uow.conn, area_code):
-            outcome.add("areaCode", ErrorCode.NOT_FOUND, "区划不存在", "The area does not exist")
-            return outcome
-        if credit is not None and (
-            existing := await unit_store.unit_by_credit_code(uow.conn, credit)
-        ):
-            outcome.add(
-                "creditCode",
-                ErrorCode.CONFLICT,
-                f"该统一社会信用代码已登记：{existing['name']}（{existing['id']}）",
-                f"This credit code is already registered to {existing['id']}",
-            )
-            return outcome
-        row = await unit_store.insert_unit(
-            uow.conn,
-            {
-                "name": name,
-                "kind": UnitKind(values["kind"]).value,
-                "credit_code": credit,
-                "area_code": area_code,
-                "employees": counts["employees"],
-                "party_members": counts["partyMembers"],
-                "league_members": counts["leagueMembers"],
-                "union_members": counts["unionMembers"],
-                "women": counts["women"],
-                "youth": counts["youth"],
-            },
-        )
-        await uow.publish(
-            f"{EVENT}unit.registered.v1",
-            str(row["id"]),
-            {
-                "unitId": str(row["id"]),
-                "areaCode": area_code,
-                "kind": row["kind"],
-                "headcounts": counts,
-            },
-        )
-    outcome.row = row
-    return outcome
+from gongjian_organizations.usecases import EVENT, Outcome, refresh_coverage, require_admin_of
 
 
 async def establish_organization(
@@ -220,7 +62,7 @@ async def establish_organization(
             "区划代码应为12位数字",
             "The area code must be 12 digits",
         )
-    if outcome.errors or not _require_admin_of(caller, area_code, "areaCode", outcome):
+    if outcome.errors or not require_admin_of(caller, area_code, "areaCode", outcome):
         return outcome
     scope = caller.area_like
     async with runtime.unit_of_work() as uow:
@@ -253,6 +95,7 @@ async def establish_organization(
             founded_on=founded_on,
             unit_ids=unit_ids,
         )
+        await refresh_coverage(uow, unit_ids)
         await uow.publish(
             f"{EVENT}organization.established.v1",
             str(row["id"]),
@@ -350,7 +193,16 @@ async def dissolve_organization(
                 "The organisation still has active child organisations",
             )
             return outcome
+        if await leader_store.active_groups_count(uow.conn, org_id):
+            outcome.add(
+                "id",
+                ErrorCode.CONFLICT,
+                "该组织下仍有未撤销的小组",
+                "The organisation still has active functional groups",
+            )
+            return outcome
         row = await org_store.mark_dissolved(uow.conn, org_id, dissolved_on)
+        await refresh_coverage(uow, await org_store.unit_ids_of(uow.conn, org_id))
         await uow.publish(
             f"{EVENT}organization.dissolved.v1",
             str(org_id),
@@ -359,6 +211,105 @@ async def dissolve_organization(
                 "areaCode": row["area_code"],
                 "family": row["family"],
                 "dissolvedOn": dissolved_on.isoformat(),
+            },
+        )
+    outcome.row = row
+    return outcome
+
+
+def _name_problem(name: str, outcome: Outcome) -> str:
+    name = name.strip()
+    if not name or len(name) > 200:
+        outcome.add(
+            "name",
+            ErrorCode.BAD_USER_INPUT,
+            "组织名称不能为空且不超过200字",
+            "The organisation name must be 1 to 200 characters",
+        )
+    return name
+
+
+async def rename_organization(
+    runtime: Runtime, caller: Caller, org_id: uuid.UUID, name: str
+) -> Outcome:
+    outcome = Outcome()
+    caller.require_role(*ADMIN_ROLES)
+    name = _name_problem(name, outcome)
+    if outcome.errors:
+        return outcome
+    async with runtime.unit_of_work() as uow:
+        row = await org_store.rename_organization(uow.conn, org_id, name, caller.area_like)
+        if row is None:
+            outcome.add(
+                "id",
+                ErrorCode.NOT_FOUND,
+                "组织不存在或不在您的范围内",
+                "The organisation does not exist or is outside your scope",
+            )
+            return outcome
+        await uow.publish(
+            f"{EVENT}organization.renamed.v1",
+            str(org_id),
+            {"organizationId": str(org_id), "areaCode": row["area_code"], "name": name},
+        )
+    outcome.row = row
+    return outcome
+
+
+async def reestablish_organization(
+    runtime: Runtime, caller: Caller, org_id: uuid.UUID, founded_on: date
+) -> Outcome:
+    """Re-establish (恢复) a dissolved organisation; it covers its units again."""
+    outcome = Outcome()
+    caller.require_role(*ADMIN_ROLES)
+    if founded_on > date.today():
+        outcome.add(
+            "foundedOn",
+            ErrorCode.BAD_USER_INPUT,
+            "成立日期不能晚于今天",
+            "The founding date cannot be in the future",
+        )
+        return outcome
+    async with runtime.unit_of_work() as uow:
+        current = await org_store.lock_organization(uow.conn, org_id, caller.area_like)
+        if current is None:
+            outcome.add(
+                "id",
+                ErrorCode.NOT_FOUND,
+                "组织不存在或不在您的范围内",
+                "The organisation does not exist or is outside your scope",
+            )
+            return outcome
+        if current["dissolved_on"] is None:
+            outcome.add("id", ErrorCode.CONFLICT, "该组织未撤销", "The organisation is active")
+            return outcome
+        if founded_on < current["dissolved_on"]:
+            outcome.add(
+                "foundedOn",
+                ErrorCode.BAD_USER_INPUT,
+                "恢复日期不能早于撤销日期",
+                "It cannot be re-established before it was dissolved",
+            )
+            return outcome
+        row = await org_store.reestablish(uow.conn, org_id, founded_on)
+        unit_ids = await org_store.unit_ids_of(uow.conn, org_id)
+        await refresh_coverage(uow, unit_ids)
+        # The same fact as the first time: the organisation exists (again) from this date.
+        await uow.publish(
+            f"{EVENT}organization.established.v1",
+            str(org_id),
+            {
+                "organizationId": str(org_id),
+                "kind": row["kind"],
+                "family": row["family"],
+                "establishment": row["establishment"],
+                "unitIds": [str(u) for u in unit_ids],
+                "areaCode": row["area_code"],
+                "parentId": str(row["parent_id"]) if row["parent_id"] else None,
+                "hostOrganizationId": str(row["host_organization_id"])
+                if row["host_organization_id"]
+                else None,
+                "foundedOn": founded_on.isoformat(),
             },
         )
     outcome.row = row

@@ -1,0 +1,121 @@
+"""People (人员): the resident ID number (GB 11643), phones, political status, masking."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"  # ISO 7064 MOD 11-2: check character for sum % 11
+PHONE = re.compile(r"^1[3-9][0-9]{9}$")
+LEAGUE_AGE_LIMIT = 28  # league members past 28 leave the league unless they hold a league post
+
+
+class Gender(StrEnum):
+    MALE = "MALE"
+    FEMALE = "FEMALE"
+
+
+class PoliticalStatus(StrEnum):
+    MASSES = "MASSES"
+    LEAGUE_MEMBER = "LEAGUE_MEMBER"
+    PROBATIONARY_PARTY_MEMBER = "PROBATIONARY_PARTY_MEMBER"
+    PARTY_MEMBER = "PARTY_MEMBER"
+
+
+POLITICAL_STATUS_LABELS = {
+    PoliticalStatus.MASSES: "群众",
+    PoliticalStatus.LEAGUE_MEMBER: "共青团员",
+    PoliticalStatus.PROBATIONARY_PARTY_MEMBER: "中共预备党员",
+    PoliticalStatus.PARTY_MEMBER: "中共党员",
+}
+GENDER_LABELS = {Gender.MALE: "男", Gender.FEMALE: "女"}
+
+
+@dataclass(frozen=True)
+class ResidentId:
+    """What an 18-character resident ID number says about its holder."""
+
+    number: str
+    birth_date: date
+    gender: Gender
+
+
+def id_check_char(first17: str) -> str:
+    return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def parse_resident_id(raw: str) -> tuple[ResidentId | None, tuple[str, str] | None]:
+    """The parsed number, or why it is not a valid one (Chinese, English)."""
+    number = raw.strip().upper()
+    if (
+        len(number) != 18
+        or not number[:17].isdigit()
+        or not (number[17].isdigit() or number[17] == "X")
+    ):
+        return None, (
+            "公民身份号码应为18位（末位可为X）",
+            "The resident ID number must be 18 characters (the last may be X)",
+        )
+    if id_check_char(number[:17]) != number[17]:
+        return None, (
+            "公民身份号码校验位错误",
+            "The check digit of the resident ID number is wrong",
+        )
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None, ("公民身份号码中的出生日期无效", "The birth date in the ID number is invalid")
+    if born > date.today() or born.year < 1900:
+        return None, ("公民身份号码中的出生日期无效", "The birth date in the ID number is invalid")
+    gender = Gender.MALE if int(number[16]) % 2 else Gender.FEMALE
+    return ResidentId(number, born, gender), None
+
+
+def phone_problem(phone: str) -> tuple[str, str] | None:
+    if not PHONE.match(phone):
+        return (
+            "手机号码应为以1开头的11位数字",
+            "The phone number must be 11 digits starting with 1",
+        )
+    return None
+
+
+def mask_id_number(number: str) -> str:
+    """``110***********1234``: the first 3 and the last 4 characters."""
+    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+def mask_phone(phone: str) -> str:
+    """``138****5678``."""
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def age_band(age: int) -> str:
+    """Coarse ages for events: never a birth date outside the service."""
+    if age <= 28:
+        return "<=28"
+    if age <= 35:
+        return "29-35"
+    if age <= 50:
+        return "36-50"
+    if age <= 60:
+        return "51-60"
+    return ">60"
+
+
+def league_overage(
+    status: PoliticalStatus, birth_date: date, today: date, holds_league_post: bool
+) -> bool:
+    """A league member past 28 without a league post should leave the league (超龄离团)."""
+    return (
+        status is PoliticalStatus.LEAGUE_MEMBER
+        and not holds_league_post
+        and age_on(birth_date, today) > LEAGUE_AGE_LIMIT
+    )

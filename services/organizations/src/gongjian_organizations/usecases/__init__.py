@@ -1,0 +1,71 @@
+"""Use cases of the organizations service: validate, then write rows and events together."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from gongjian_kit.auth import ADMIN_ROLES, Caller
+from gongjian_kit.errors import ApiError, ErrorCode
+from gongjian_kit.runtime import UnitOfWork
+from gongjian_organizations.domain.coverage import CoverageRules
+from gongjian_organizations.store import coverage as coverage_store
+
+EVENT = "gongjian.organizations."
+
+
+@dataclass
+class Outcome:
+    """A use case's result: the row it wrote, or the typed problems that stopped it."""
+
+    row: asyncpg.Record | None = None
+    errors: list[ApiError] = field(default_factory=list)
+
+    def add(self, field_: str | None, code: ErrorCode, zh: str, en: str) -> None:
+        self.errors.append(ApiError(code, zh, en, field_))
+
+
+def require_admin_of(caller: Caller, area_code: str, field_: str, outcome: Outcome) -> bool:
+    caller.require_role(*ADMIN_ROLES)
+    if not caller.can_see_area(area_code):
+        outcome.add(
+            field_,
+            ErrorCode.FORBIDDEN,
+            "该区划不在您的管理范围内",
+            "That area is outside your scope",
+        )
+        return False
+    return True
+
+
+RULES = CoverageRules()
+
+
+async def refresh_coverage(uow: UnitOfWork, unit_ids: list[uuid.UUID]) -> None:
+    """Bring coverage up to date for these units and publish what changed, in ``uow``."""
+    changes = await coverage_store.refresh_coverage(uow.conn, unit_ids, RULES)
+    for change in changes:
+        before = change.before
+        await uow.publish(
+            f"{EVENT}coverage.changed.v1",
+            str(change.unit_id),
+            {
+                "unitId": str(change.unit_id),
+                "areaCode": change.area_code,
+                "family": change.family.value,
+                "before": None
+                if before is None
+                else {
+                    "required": before.required,
+                    "covered": before.covered,
+                    "mode": before.mode.value if before.mode else None,
+                },
+                "after": {
+                    "required": change.after.required,
+                    "covered": change.after.covered,
+                    "mode": change.after.mode.value if change.after.mode else None,
+                },
+            },
+        )
