@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from gongjian_kit.areas import AREA_LEVEL_LABELS, area_and_ancestors
 from gongjian_kit.areas import AreaLevel as DomainAreaLevel
-from gongjian_kit.gql import context_of
+from gongjian_kit.gql import Connection, context_of, decode_cursor, make_connection, page_size
 from gongjian_organizations.domain import coverage as coverage_domain
 from gongjian_organizations.domain import leaders as leader_domain
 from gongjian_organizations.domain import organizations as org_domain
@@ -34,6 +34,8 @@ from gongjian_organizations.graphql.enums import (
     OrganizationKind,
     UnitKind,
 )
+from gongjian_organizations.graphql.people import FunctionalGroup, Leader, Membership
+from gongjian_organizations.store import people as people_store
 
 
 @strawberry.type(description="枚举值及其中文名 / An enum value with its Chinese label")
@@ -250,6 +252,32 @@ class Organization:
     @strawberry.field(description="挂靠的组织（挂靠建）/ Host organisation (affiliated)")
     async def host_organization(self, info: Info) -> Organization | None:
         return await _organization(info, self.host_id)
+
+    @strawberry.field(description="带头人 / Leaders (current only unless asked)")
+    async def leaders(self, info: Info, current_only: bool = True) -> list[Leader]:
+        rows = await loaders.leaders_of_organization(info).load(uuid.UUID(self.id))
+        return [Leader.from_row(r) for r in rows if not current_only or r["ended_on"] is None]
+
+    @strawberry.field(description="功能小组 / Functional groups")
+    async def groups(self, info: Info) -> list[FunctionalGroup]:
+        rows = await loaders.groups_of_organization(info).load(uuid.UUID(self.id))
+        return [FunctionalGroup.from_row(r) for r in rows]
+
+    @strawberry.field(description="现有成员 / Current members")
+    async def members(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Membership]:
+        ctx = context_of(info)
+        org_id = uuid.UUID(self.id)
+        limit, position = page_size(first), decode_cursor(after)
+        rows = await people_store.members_page(ctx.runtime.db, org_id, position, limit + 1)
+        return make_connection(
+            [Membership.from_row(r) for r in rows],
+            [r["seq"] for r in rows],
+            limit,
+            position is not None,
+            lambda: people_store.count_members(ctx.runtime.db, org_id),
+        )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization | None:
