@@ -9,6 +9,7 @@ from typing import Any
 
 from gongjian_deploy.client import GraphQLClient
 from gongjian_organizations.domain.credit_code import CHARSET, credit_code_check_char
+from gongjian_organizations.domain.people import id_check_char
 
 DISTRICT = ("330106000000", "西湖区")
 STREETS = {
@@ -70,6 +71,124 @@ ACTIVITY = (
 )
 
 
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "磊",
+    "洋",
+    "艳",
+    "勇",
+    "军",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀兰",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "建华",
+    "晓东",
+    "海燕",
+    "志强",
+    "丽华",
+]
+PERSON = (
+    "mutation($i: RegisterPersonInput!) { registerPerson(input: $i) { person { id } "
+    "errors { field message } } }"
+)
+APPOINT = (
+    "mutation($i: AppointLeaderInput!) { appointLeader(input: $i) { leader { id } "
+    "errors { field message } } }"
+)
+MEMBER = (
+    "mutation($i: StartMembershipInput!) { startMembership(input: $i) { membership { id } "
+    "errors { field message } } }"
+)
+GROUP = (
+    "mutation($i: CreateGroupInput!) { createGroup(input: $i) { group { id } "
+    "errors { field message } } }"
+)
+
+
+def resident_id(rng: random.Random, born: date, female: bool) -> str:
+    """A well-formed 18-character resident ID number of a 西湖区 resident."""
+    sequence = rng.randrange(0, 100) * 10 + rng.choice(
+        [0, 2, 4, 6, 8] if female else [1, 3, 5, 7, 9]
+    )
+    first17 = f"330106{born:%Y%m%d}{sequence:03d}"
+    return first17 + id_check_char(first17)
+
+
+def load_people(
+    client: GraphQLClient,
+    rng: random.Random,
+    community_orgs: dict[str, dict[str, str]],
+    created: dict[str, int],
+) -> None:
+    """Residents of each community, its leaders (some due for re-election) and a party group."""
+    for n, (community, orgs) in enumerate(community_orgs.items()):
+        people: list[tuple[str, str]] = []
+        for i in range(4):
+            female = rng.random() < 0.5
+            born = date(1960, 1, 1) + timedelta(days=rng.randint(0, 15000))
+            status = rng.choice(["PARTY_MEMBER", "PARTY_MEMBER", "LEAGUE_MEMBER", "MASSES"])
+            data = client.data(
+                PERSON,
+                {
+                    "i": {
+                        "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+                        "idNumber": resident_id(rng, born, female),
+                        "politicalStatus": status,
+                        "phone": f"1{rng.choice('3589')}{rng.randint(0, 999_999_999):09d}",
+                        "areaCode": community,
+                        "migrantWorker": i == 3,
+                    }
+                },
+            )
+            people.append((_payload(data, "registerPerson", "person")["id"], status))
+            created["people"] += 1
+        secretary = next((p for p, s in people if s == "PARTY_MEMBER"), people[0][0])
+        # Every third committee's term ends within weeks: the re-election list is not empty.
+        start = date(2023, 12, 20) if n % 3 == 0 else date(2024, 3, 1)
+        _payload(
+            client.data(
+                APPOINT,
+                {
+                    "i": {
+                        "organizationId": orgs["party"],
+                        "personId": secretary,
+                        "post": "SECRETARY",
+                        "termStart": start.isoformat(),
+                    }
+                },
+            ),
+            "appointLeader",
+            "leader",
+        )
+        created["leaders"] += 1
+        for person, status in people:
+            if status == "PARTY_MEMBER":
+                client.data(
+                    MEMBER,
+                    {
+                        "i": {
+                            "personId": person,
+                            "organizationId": orgs["party"],
+                            "role": "党员",
+                            "since": "2020-07-01",
+                        }
+                    },
+                )
+        client.data(GROUP, {"i": {"organizationId": orgs["party"], "name": "第一党小组"}})
+
+
 def credit_code(rng: random.Random, area6: str) -> str:
     """A well-formed unified social credit code for an enterprise (91…) of ``area6``."""
     body = "91" + area6 + "".join(rng.choice(CHARSET[:10] + "ABCDEFGH") for _ in range(9))
@@ -86,7 +205,14 @@ def _payload(data: dict[str, Any], name: str, field: str) -> Any:
 def load_demo(client: GraphQLClient, seed: int = 7) -> dict[str, int]:
     """Build the demo district; returns what was created. Skips when it already exists."""
     rng = random.Random(seed)
-    created = {"areas": 0, "units": 0, "organizations": 0, "activities": 0}
+    created = {
+        "areas": 0,
+        "units": 0,
+        "organizations": 0,
+        "people": 0,
+        "leaders": 0,
+        "activities": 0,
+    }
     first = client.data(AREA, {"i": {"code": DISTRICT[0], "name": DISTRICT[1]}})
     if first["createArea"]["errors"]:
         return created  # already loaded (a shared DATABASE_URL)
@@ -252,6 +378,8 @@ def load_demo(client: GraphQLClient, seed: int = 7) -> dict[str, int]:
             parent=community_orgs[communities[0]]["party"],
         )
     )
+
+    load_people(client, rng, community_orgs, created)
 
     organisers = [o for c in community_orgs.values() for o in c.values()] + joint_orgs
     titles = [
