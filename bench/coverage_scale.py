@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -178,7 +179,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 def resident_id(n: int) -> str:
-    first17 = f"330106{19600101 + (n % 28) + 100 * (n % 12) + 10000 * (n % 40):08d}{n % 1000:03d}"
+    """The n-th distinct valid number: a birth date from n, and a serial from what is left."""
+    born = date(1960, 1, 1) + timedelta(days=n % 14_600)
+    first17 = f"330106{born:%Y%m%d}{n // 14_600 % 1000:03d}"
     return first17 + id_check_char(first17)
 
 
