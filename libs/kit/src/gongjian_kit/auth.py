@@ -9,8 +9,8 @@ from typing import Any
 
 import jwt
 
-from gongjian_kit.areas import area_prefix, area_within
-from gongjian_kit.errors import forbidden, unauthenticated
+from gongjian_kit.areas import area_prefix, area_within, is_area_code
+from gongjian_kit.errors import ApiError, ErrorCode, forbidden, unauthenticated
 from gongjian_kit.settings import ServiceSettings
 
 
@@ -57,6 +57,25 @@ class Caller:
     def require_area(self, code: str) -> None:
         if not self.can_see_area(code):
             raise forbidden()
+
+    def checked_area(self, code: str, field: str = "areaCode") -> str:
+        """A requested area code: well formed (else BAD_USER_INPUT) and in scope (else
+        FORBIDDEN)."""
+        if not is_area_code(code):
+            raise ApiError(
+                ErrorCode.BAD_USER_INPUT,
+                "区划代码应为12位数字",
+                "The area code must be 12 digits",
+                field,
+            )
+        self.require_area(code)
+        return code
+
+    def scope_like(self, code: str | None = None, field: str = "areaCode") -> str:
+        """The ``LIKE`` pattern for a requested area (default: the caller's own)."""
+        if code is None:
+            return self.area_like
+        return area_prefix(self.checked_area(code, field)) + "%"
 
     def require_records(self) -> None:
         """Lists and records are not for aggregate-only subscribers."""

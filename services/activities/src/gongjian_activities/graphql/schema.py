@@ -14,8 +14,7 @@ from strawberry.types import Info
 from gongjian_activities import usecases
 from gongjian_activities.domain import activities as domain
 from gongjian_activities.store import activities as store
-from gongjian_kit.areas import area_prefix, is_area_code
-from gongjian_kit.errors import ApiError, ErrorCode
+from gongjian_kit.errors import ErrorCode
 from gongjian_kit.gql import (
     Connection,
     UserError,
@@ -163,18 +162,7 @@ class Query:
         ctx = context_of(info)
         caller = ctx.caller
         caller.require_records()
-        if area_code is None:
-            like = caller.area_like
-        elif not is_area_code(area_code):
-            raise ApiError(
-                ErrorCode.BAD_USER_INPUT,
-                "区划代码应为12位数字",
-                "The area code must be 12 digits",
-                "areaCode",
-            )
-        else:
-            caller.require_area(area_code)
-            like = area_prefix(area_code) + "%"
+        like = caller.scope_like(area_code)
         limit, position = page_size(first), decode_cursor(after)
         rows = await store.activities_page(ctx.runtime.db, like, position, limit + 1)
         return make_connection(

@@ -13,8 +13,6 @@ from strawberry.types import Info
 
 from gongjian_evaluation.live import broadcaster_of
 from gongjian_evaluation.store import stats as store
-from gongjian_kit.areas import is_area_code
-from gongjian_kit.errors import ApiError, ErrorCode
 from gongjian_kit.gql import RequestContext, build_schema, context_of
 from gongjian_kit.settings import ServiceSettings
 
@@ -52,15 +50,7 @@ def _stats_loader(ctx: RequestContext) -> DataLoader[str, asyncpg.Record | None]
 
 
 def _checked_area(ctx: RequestContext, code: str) -> str:
-    if not is_area_code(code):
-        raise ApiError(
-            ErrorCode.BAD_USER_INPUT,
-            "区划代码应为12位数字",
-            "The area code must be 12 digits",
-            "areaCode",
-        )
-    ctx.caller.require_area(code)
-    return code
+    return ctx.caller.checked_area(code)
 
 
 @strawberry.federation.type(keys=["code"])

@@ -8,9 +8,8 @@ from datetime import date
 import strawberry
 from strawberry.types import Info
 
-from gongjian_kit.areas import area_prefix, is_area_code
 from gongjian_kit.auth import Role
-from gongjian_kit.errors import ApiError, ErrorCode
+from gongjian_kit.errors import ErrorCode
 from gongjian_kit.gql import (
     Connection,
     UserError,
@@ -46,18 +45,7 @@ from gongjian_organizations.usecases import units as unit_cases
 
 def scope_like(info: Info, area_code: str | None) -> str:
     """The LIKE pattern for a requested area, which must lie within the caller's."""
-    caller = context_of(info).caller
-    if area_code is None:
-        return caller.area_like
-    if not is_area_code(area_code):
-        raise ApiError(
-            ErrorCode.BAD_USER_INPUT,
-            "区划代码应为12位数字",
-            "The area code must be 12 digits",
-            "areaCode",
-        )
-    caller.require_area(area_code)
-    return area_prefix(area_code) + "%"
+    return context_of(info).caller.scope_like(area_code)
 
 
 def parse_ids(raw: list[strawberry.ID], field: str) -> tuple[list[uuid.UUID], list[UserError]]:

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from gongjian_kit.areas import area_prefix, is_area_code
-from gongjian_kit.errors import ApiError, ErrorCode
+from gongjian_kit.areas import area_prefix
 from gongjian_kit.gql import Connection, context_of, decode_keyset, make_connection, page_size
 from gongjian_organizations.domain import coverage as domain
 from gongjian_organizations.domain.organizations import FAMILY_LABELS
@@ -68,15 +67,7 @@ class AreaCoverage:
 
 
 def checked_area(info: Info, area_code: str) -> str:
-    if not is_area_code(area_code):
-        raise ApiError(
-            ErrorCode.BAD_USER_INPUT,
-            "区划代码应为12位数字",
-            "The area code must be 12 digits",
-            "areaCode",
-        )
-    context_of(info).caller.require_area(area_code)
-    return area_code
+    return context_of(info).caller.checked_area(area_code)
 
 
 async def area_coverage(info: Info, area_code: str) -> AreaCoverage:

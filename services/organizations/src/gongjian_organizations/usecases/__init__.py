@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 
 import asyncpg
 
@@ -25,6 +26,28 @@ class Outcome:
 
     def add(self, field_: str | None, code: ErrorCode, zh: str, en: str) -> None:
         self.errors.append(ApiError(code, zh, en, field_))
+
+    def not_found(self, field_: str, zh_thing: str, en_thing: str) -> Outcome:
+        """``zh_thing`` does not exist or lies outside the caller's scope (the same answer)."""
+        self.add(
+            field_,
+            ErrorCode.NOT_FOUND,
+            f"{zh_thing}不存在或不在您的范围内",
+            f"The {en_thing} does not exist or is outside your scope",
+        )
+        return self
+
+    def past_or_today(self, field_: str, day: date, zh_what: str, en_what: str) -> bool:
+        """False (and an error) when ``day`` lies in the future."""
+        if day > date.today():
+            self.add(
+                field_,
+                ErrorCode.BAD_USER_INPUT,
+                f"{zh_what}不能晚于今天",
+                f"The {en_what} cannot be in the future",
+            )
+            return False
+        return True
 
 
 def require_admin_of(caller: Caller, area_code: str, field_: str, outcome: Outcome) -> bool:

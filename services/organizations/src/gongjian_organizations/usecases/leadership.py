@@ -66,12 +66,7 @@ async def _person(
 ) -> asyncpg.Record | None:
     person = await people_store.lock_person(conn, person_id, caller.area_like)
     if person is None:
-        outcome.add(
-            "personId",
-            ErrorCode.NOT_FOUND,
-            "人员不存在或不在您的范围内",
-            "The person does not exist or is outside your scope",
-        )
+        outcome.not_found("personId", "人员", "person")
     return person
 
 

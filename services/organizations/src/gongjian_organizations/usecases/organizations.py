@@ -156,23 +156,12 @@ async def dissolve_organization(
     """Dissolve (撤销) an organisation; refused while it has active child organisations."""
     outcome = Outcome()
     caller.require_role(*ADMIN_ROLES)
-    if dissolved_on > date.today():
-        outcome.add(
-            "dissolvedOn",
-            ErrorCode.BAD_USER_INPUT,
-            "撤销日期不能晚于今天",
-            "The dissolution date cannot be in the future",
-        )
+    if not outcome.past_or_today("dissolvedOn", dissolved_on, "撤销日期", "dissolution date"):
         return outcome
     async with runtime.unit_of_work() as uow:
         current = await org_store.lock_organization(uow.conn, org_id, caller.area_like)
         if current is None:
-            outcome.add(
-                "id",
-                ErrorCode.NOT_FOUND,
-                "组织不存在或不在您的范围内",
-                "The organisation does not exist or is outside your scope",
-            )
+            outcome.not_found("id", "组织", "organisation")
             return outcome
         if current["dissolved_on"] is not None:
             outcome.add("id", ErrorCode.CONFLICT, "该组织已撤销", "Already dissolved")
@@ -240,12 +229,7 @@ async def rename_organization(
     async with runtime.unit_of_work() as uow:
         row = await org_store.rename_organization(uow.conn, org_id, name, caller.area_like)
         if row is None:
-            outcome.add(
-                "id",
-                ErrorCode.NOT_FOUND,
-                "组织不存在或不在您的范围内",
-                "The organisation does not exist or is outside your scope",
-            )
+            outcome.not_found("id", "组织", "organisation")
             return outcome
         await uow.publish(
             f"{EVENT}organization.renamed.v1",
@@ -262,23 +246,12 @@ async def reestablish_organization(
     """Re-establish (恢复) a dissolved organisation; it covers its units again."""
     outcome = Outcome()
     caller.require_role(*ADMIN_ROLES)
-    if founded_on > date.today():
-        outcome.add(
-            "foundedOn",
-            ErrorCode.BAD_USER_INPUT,
-            "成立日期不能晚于今天",
-            "The founding date cannot be in the future",
-        )
+    if not outcome.past_or_today("foundedOn", founded_on, "成立日期", "founding date"):
         return outcome
     async with runtime.unit_of_work() as uow:
         current = await org_store.lock_organization(uow.conn, org_id, caller.area_like)
         if current is None:
-            outcome.add(
-                "id",
-                ErrorCode.NOT_FOUND,
-                "组织不存在或不在您的范围内",
-                "The organisation does not exist or is outside your scope",
-            )
+            outcome.not_found("id", "组织", "organisation")
             return outcome
         if current["dissolved_on"] is None:
             outcome.add("id", ErrorCode.CONFLICT, "该组织未撤销", "The organisation is active")

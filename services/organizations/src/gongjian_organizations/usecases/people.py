@@ -288,23 +288,12 @@ async def change_political_status(
 ) -> Outcome:
     outcome = Outcome()
     caller.require_role(*ADMIN_ROLES)
-    if since > date.today():
-        outcome.add(
-            "since",
-            ErrorCode.BAD_USER_INPUT,
-            "日期不能晚于今天",
-            "The date cannot be in the future",
-        )
+    if not outcome.past_or_today("since", since, "日期", "date"):
         return outcome
     async with runtime.unit_of_work() as uow:
         person = await people_store.lock_person(uow.conn, person_id, caller.area_like)
         if person is None:
-            outcome.add(
-                "personId",
-                ErrorCode.NOT_FOUND,
-                "人员不存在或不在您的范围内",
-                "The person does not exist or is outside your scope",
-            )
+            outcome.not_found("personId", "人员", "person")
             return outcome
         if person["political_status"] == status.value:
             outcome.add(

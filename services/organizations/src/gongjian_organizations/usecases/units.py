@@ -113,12 +113,7 @@ async def update_unit(
     async with runtime.unit_of_work() as uow:
         current = await unit_store.lock_unit(uow.conn, unit_id, caller.area_like)
         if current is None:
-            outcome.add(
-                "id",
-                ErrorCode.NOT_FOUND,
-                "单位不存在或不在您的范围内",
-                "The unit does not exist or is outside your scope",
-            )
+            outcome.not_found("id", "单位", "unit")
             return outcome
         if current["closed_on"] is not None:
             outcome.add("id", ErrorCode.CONFLICT, "单位已注销", "The unit is closed")
@@ -164,24 +159,13 @@ async def close_unit(
             "请填写注销原因（不超过500字）",
             "Give a reason (at most 500 characters)",
         )
-    if closed_on > date.today():
-        outcome.add(
-            "closedOn",
-            ErrorCode.BAD_USER_INPUT,
-            "注销日期不能晚于今天",
-            "The closing date cannot be in the future",
-        )
+    outcome.past_or_today("closedOn", closed_on, "注销日期", "closing date")
     if outcome.errors:
         return outcome
     async with runtime.unit_of_work() as uow:
         current = await unit_store.lock_unit(uow.conn, unit_id, caller.area_like)
         if current is None:
-            outcome.add(
-                "id",
-                ErrorCode.NOT_FOUND,
-                "单位不存在或不在您的范围内",
-                "The unit does not exist or is outside your scope",
-            )
+            outcome.not_found("id", "单位", "unit")
             return outcome
         if current["closed_on"] is not None:
             outcome.add("id", ErrorCode.CONFLICT, "单位已注销", "The unit is already closed")
