@@ -9,6 +9,7 @@ from gongjian_organizations.store.coverage_rebuild import rebuild_coverage
 
 pytestmark = pytest.mark.integration
 
+
 class RollBackError(Exception):
     """Undoes the experiment."""
 
