@@ -30,12 +30,14 @@ lint:
 	$(UV) run ruff format --check libs services deploy tests bench
 	$(UV) run mypy
 
-# Print each subgraph's SDL from code, then compose the supergraph from the SDL files.
+# Print each subgraph's SDL from code, compose the supergraph from the SDL files, and
+# regenerate the AsyncAPI document of the events from their JSON Schemas.
 compose: install
 	for s in organizations activities evaluation; do \
 	  $(UV) run strawberry export-schema gongjian_$$s.graphql.schema:schema \
 	    --output services/$$s/schema.graphql; done
 	cd gateway && node compose.mjs
+	$(UV) run python -m gongjian_deploy.asyncapi > docs/asyncapi.json
 
 bench: install
 	$(UV) run python bench/run_all.py

@@ -51,3 +51,13 @@ def test_event_schemas_are_valid_and_carry_no_personal_data(service):
             assert personal not in properties, f"{path.name} carries {personal}"
         if ".person." in path.name:
             assert '"name"' not in properties, f"{path.name} carries a person's name"
+
+
+def test_committed_asyncapi_document_is_generated_from_the_schemas():
+    from gongjian_deploy.asyncapi import render  # noqa: PLC0415
+
+    committed = (ROOT / "docs" / "asyncapi.json").read_text()
+    assert committed == render(), "docs/asyncapi.json is stale: run `make compose` and commit it"
+    document = json.loads(committed)
+    stats = document["channels"]["gongjian.district-stats.v1"]
+    assert "No personal data" in stats["description"]
