@@ -1,19 +1,28 @@
-"""`gongjian up` starts the whole system locally; `gongjian token` prints a dev token."""
+"""`gongjian up` starts the whole system locally; `gongjian token` prints a dev token;
+`gongjian import` / `template` / `export` move units, organisations and people in and out as
+XLSX or CSV."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import io
 import json
 import os
 import shutil
 import signal
 import sys
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from gongjian_deploy.client import GraphQLClient
 from gongjian_deploy.infra import port_open
 from gongjian_deploy.stack import ROOT, SERVICES, Stack, StackConfig
 from gongjian_kit.auth import Role, issue_token
+
+if TYPE_CHECKING:
+    from gongjian_kit.settings import ServiceSettings
 
 STATE_DIR = ROOT / ".gongjian"
 STATE_FILE = STATE_DIR / "state.json"
@@ -58,10 +67,18 @@ def up(args: argparse.Namespace) -> int:
         print("starting the gateway …", flush=True)
         stack.start_gateway()
         secret = config.jwt_secret
-        STATE_FILE.write_text(
-            json.dumps({"gateway": stack.gateway_url, "jwt_secret": secret, "pids": stack.pids()})
+        _write_state(
+            {
+                "gateway": stack.gateway_url,
+                "jwt_secret": secret,
+                "pids": stack.pids(),
+                # for `gongjian import` / `export`, which work on the organizations database
+                "organizations_database_url": stack.database("organizations"),
+                "personal_data_key": config.personal_data_key,
+                "personal_data_hmac_key": config.personal_data_hmac_key,
+                "topic_namespace": config.topic_namespace,
+            }
         )
-        STATE_FILE.chmod(0o600)
         token = issue_token(
             secret,
             subject="demo-district-admin",
@@ -115,6 +132,21 @@ Ctrl-C stops everything.""",
         STATE_FILE.unlink(missing_ok=True)
 
 
+def _write_state(state: dict[str, object]) -> None:
+    """The running stack's addresses and secrets, readable by this user only from the start."""
+    STATE_FILE.unlink(missing_ok=True)
+    fd = os.open(STATE_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        json.dump(state, file)
+
+
+def _read_state() -> dict[str, Any]:
+    if not STATE_FILE.exists():
+        return {}
+    found: dict[str, Any] = json.loads(STATE_FILE.read_text(encoding="utf-8"))
+    return found
+
+
 def load_demo_data(client: GraphQLClient) -> dict[str, int]:
     from gongjian_deploy.demo import load_demo  # noqa: PLC0415
 
@@ -123,8 +155,8 @@ def load_demo_data(client: GraphQLClient) -> dict[str, int]:
 
 def token(args: argparse.Namespace) -> int:
     secret = os.environ.get("JWT_SECRET", "")
-    if not secret and STATE_FILE.exists():
-        secret = json.loads(STATE_FILE.read_text())["jwt_secret"]
+    if not secret:
+        secret = _read_state().get("jwt_secret", "")
     if not secret:
         print(
             "no running stack found (start it with `make up`) and JWT_SECRET is not set",
@@ -145,6 +177,98 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _service_settings(args: argparse.Namespace) -> ServiceSettings:
+    """Where the organizations database is, and its keys.
+
+    ``--database-url`` with the environment for the rest (JWT_SECRET, PERSONAL_DATA_KEY,
+    PERSONAL_DATA_HMAC_KEY, TOPIC_NAMESPACE); else the stack `gongjian up` is running; else the
+    service's own environment (DATABASE_URL …), as in a deployment.
+    """
+    from gongjian_kit.settings import ServiceSettings  # noqa: PLC0415
+
+    if args.database_url:
+        return ServiceSettings(service_name="organizations", database_url=args.database_url)
+    state = _read_state()
+    if state.get("organizations_database_url"):
+        return ServiceSettings(
+            service_name="organizations",
+            database_url=state["organizations_database_url"],
+            jwt_secret=state["jwt_secret"],
+            personal_data_key=state["personal_data_key"],
+            personal_data_hmac_key=state["personal_data_hmac_key"],
+            topic_namespace=state.get("topic_namespace", ""),
+        )
+    return ServiceSettings(service_name="organizations")
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    found = args.token or os.environ.get("GONGJIAN_TOKEN", "")
+    if not found:
+        print(
+            "请用 --token 或环境变量 GONGJIAN_TOKEN 提供令牌 / Give a token with --token or "
+            "GONGJIAN_TOKEN (e.g. uv run gongjian token --role DISTRICT_ADMIN --area "
+            "330106000000)",
+            file=sys.stderr,
+        )
+        return None
+    return str(found)
+
+
+def import_file(args: argparse.Namespace) -> int:
+    from gongjian_organizations.bulk.commands import import_command  # noqa: PLC0415
+
+    found = _token(args)
+    if found is None:
+        return 2
+    return asyncio.run(
+        import_command(
+            _service_settings(args),
+            found,
+            args.kind,
+            Path(args.file),
+            skip_invalid=args.skip_invalid,
+            report_path=Path(args.report) if args.report else None,
+        )
+    )
+
+
+def template(args: argparse.Namespace) -> int:
+    from gongjian_organizations.bulk.commands import template_command  # noqa: PLC0415
+
+    if args.out:
+        return template_command(args.kind, Path(args.out))
+    if sys.stdout.isatty():
+        print(
+            f"模板是 XLSX 文件，请重定向到文件或使用 --out / The template is an XLSX file: "
+            f"redirect it (uv run gongjian template {args.kind} > {args.kind}.xlsx) or use --out",
+            file=sys.stderr,
+        )
+        return 2
+    buffer = io.BytesIO()
+    code = template_command(args.kind, buffer)
+    sys.stdout.buffer.write(buffer.getvalue())
+    sys.stdout.buffer.flush()
+    return code
+
+
+def export(args: argparse.Namespace) -> int:
+    from gongjian_organizations.bulk.commands import export_command  # noqa: PLC0415
+
+    found = _token(args)
+    if found is None:
+        return 2
+    target = Path(args.out or f"coverage-{args.area}.xlsx")
+    return asyncio.run(export_command(_service_settings(args), found, args.area, target))
+
+
+def _database_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--token", help="the caller's token (default: $GONGJIAN_TOKEN)")
+    command.add_argument(
+        "--database-url",
+        help="the organizations database (default: the running `gongjian up`, else $DATABASE_URL)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gongjian", description="Gongjian (共建) local tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -158,6 +282,30 @@ def main(argv: list[str] | None = None) -> int:
     token_cmd.add_argument("--subject", help="the sub claim")
     token_cmd.add_argument("--ttl", type=int, default=12 * 3600, help="seconds")
     token_cmd.set_defaults(run=token)
+    kinds = ["units", "organizations", "people"]
+    import_cmd = commands.add_parser(
+        "import",
+        help="import units, organisations or people from XLSX or CSV (all or nothing)",
+        description="Exit codes: 0 imported; 1 rows rejected, nothing imported; 2 error.",
+    )
+    import_cmd.add_argument("kind", choices=kinds)
+    import_cmd.add_argument("file", help=".xlsx or .csv with the template's headers")
+    import_cmd.add_argument(
+        "--skip-invalid", action="store_true", help="import the good rows, report the others"
+    )
+    import_cmd.add_argument("--report", help="where to write the rejected rows (XLSX)")
+    _database_options(import_cmd)
+    import_cmd.set_defaults(run=import_file)
+    template_cmd = commands.add_parser("template", help="write the XLSX template of an import")
+    template_cmd.add_argument("kind", choices=kinds)
+    template_cmd.add_argument("--out", help="file to write (default: standard output)")
+    template_cmd.set_defaults(run=template)
+    export_cmd = commands.add_parser("export", help="export an area's coverage and gap lists")
+    export_cmd.add_argument("what", choices=["coverage"])
+    export_cmd.add_argument("--area", required=True, help="12-digit area code")
+    export_cmd.add_argument("--out", help="XLSX file (default: coverage-<area>.xlsx)")
+    _database_options(export_cmd)
+    export_cmd.set_defaults(run=export)
     args = parser.parse_args(argv)
     code: int = args.run(args)
     return code

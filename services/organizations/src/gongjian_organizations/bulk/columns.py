@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from gongjian_organizations.bulk.problems import ImportFileError
+from gongjian_organizations.bulk.problems import BulkError
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def normalize_header(raw: object) -> str:
 def map_headers(spec: SheetSpec, headers: list[object]) -> tuple[dict[str, int], list[str]]:
     """Column key → position in the file, and the headers that were ignored.
 
-    Raises ``ImportFileError`` when a required column is missing or a column appears twice.
+    Raises ``BulkError`` when a required column is missing or a column appears twice.
     """
     wanted: dict[str, str] = {}
     for column in spec.columns:
@@ -71,12 +71,12 @@ def map_headers(spec: SheetSpec, headers: list[object]) -> tuple[dict[str, int],
             continue
         if key in positions:
             header = spec.header(key)
-            raise ImportFileError(f"列“{header}”出现了两次", f"The column {header} appears twice")
+            raise BulkError(f"列“{header}”出现了两次", f"The column {header} appears twice")
         positions[key] = position
     missing = [c.header for c in spec.columns if c.required and c.key not in positions]
     if missing:
         names = "、".join(missing)
-        raise ImportFileError(
+        raise BulkError(
             f"缺少必填列：{names}（请使用模板：uv run gongjian template {spec.kind}）",
             f"Required columns are missing: {names} (use the template: "
             f"uv run gongjian template {spec.kind})",

@@ -19,8 +19,8 @@ class RowProblem:
         return f"{self.zh} / {self.en}"
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported (unreadable, wrong columns): nothing was read."""
+class BulkError(Exception):
+    """An import or export that cannot run at all (unreadable file, wrong columns, bad area)."""
 
     def __init__(self, zh: str, en: str) -> None:
         super().__init__(f"{zh} / {en}")

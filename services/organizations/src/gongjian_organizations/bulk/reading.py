@@ -17,7 +17,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from gongjian_organizations.bulk.problems import ImportFileError
+from gongjian_organizations.bulk.problems import BulkError
 
 Cells = list[Any]
 
@@ -32,13 +32,13 @@ class Table:
 def read_table(path: Path, sheet_title: str | None = None) -> Table:
     """Open ``path`` by its suffix (.xlsx, .csv)."""
     if not path.is_file():
-        raise ImportFileError(f"找不到文件：{path}", f"No such file: {path}")
+        raise BulkError(f"找不到文件：{path}", f"No such file: {path}")
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
         return _read_xlsx(path, sheet_title)
     if suffix in {".csv", ".txt"}:
         return _read_csv(path.read_bytes())
-    raise ImportFileError(
+    raise BulkError(
         "只支持 .xlsx 和 .csv 文件（.xls 请先另存为 .xlsx）",
         "Only .xlsx and .csv files are read (save an .xls as .xlsx first)",
     )
@@ -58,15 +58,13 @@ def _read_xlsx(path: Path, sheet_title: str | None) -> Table:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(
-            "无法读取该 XLSX 文件", f"The XLSX file cannot be read ({exc})"
-        ) from exc
+        raise BulkError("无法读取该 XLSX 文件", f"The XLSX file cannot be read ({exc})") from exc
     sheet = book[sheet_title] if sheet_title in book.sheetnames else book.worksheets[0]
     rows = (list(r) for r in sheet.iter_rows(values_only=True))
     headers = next(rows, None)
     if headers is None:
         book.close()
-        raise ImportFileError("文件是空的", "The file is empty")
+        raise BulkError("文件是空的", "The file is empty")
     total = sheet.max_row - 1 if isinstance(sheet.max_row, int) and sheet.max_row > 1 else None
 
     def data() -> Iterator[tuple[int, Cells]]:
@@ -87,7 +85,7 @@ def decode_csv(raw: bytes) -> str:
     try:
         return raw.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise ImportFileError(
+        raise BulkError(
             "无法识别 CSV 文件的编码（请保存为 UTF-8）",
             "The CSV file's encoding is not recognised (save it as UTF-8)",
         ) from exc
@@ -96,6 +94,6 @@ def decode_csv(raw: bytes) -> str:
 def _read_csv(raw: bytes) -> Table:
     lines = list(csv.reader(io.StringIO(decode_csv(raw), newline="")))
     if not lines:
-        raise ImportFileError("文件是空的", "The file is empty")
+        raise BulkError("文件是空的", "The file is empty")
     body: list[Cells] = [list(line) for line in lines[1:]]
     return Table(list(lines[0]), _numbered(iter(body)), len(body))

@@ -18,7 +18,9 @@ from gongjian_kit.areas import is_area_code
 from gongjian_kit.auth import ADMIN_ROLES, Caller
 from gongjian_kit.db import Connection
 from gongjian_kit.errors import ErrorCode
-from gongjian_kit.runtime import Runtime
+from gongjian_kit.events import Event
+from gongjian_kit.outbox import append_many_to_outbox
+from gongjian_kit.runtime import Runtime, UnitOfWork
 from gongjian_organizations.domain.credit_code import credit_code_problem
 from gongjian_organizations.domain.organizations import (
     Establishment,
@@ -72,6 +74,34 @@ class OrganizationInput:
     founded_on: date | None = None
 
 
+@dataclass
+class _BufferedUnitOfWork(UnitOfWork):
+    """Events raised one by one are kept and written with one statement by ``flush``."""
+
+    buffered: list[Event] = field(default_factory=list)
+
+    async def publish(self, type_: str, subject: str, data: dict[str, Any]) -> Event:
+        event = self.runtime.catalog.new(type_, subject, data)
+        self.buffered.append(event)
+        self.events.append(event)
+        return event
+
+    async def flush(self) -> None:
+        await append_many_to_outbox(
+            self.conn, [(self.runtime.topic_for(e.type), e.subject, e) for e in self.buffered]
+        )
+        self.buffered.clear()
+
+
+async def _refresh_coverage_of_many(uow: UnitOfWork, unit_ids: list[uuid.UUID]) -> None:
+    """``refresh_coverage`` (the same events), its events written in one statement, not one per
+    unit and family: thousands of units at once."""
+    buffered = _BufferedUnitOfWork(uow.conn, uow.runtime)
+    await refresh_coverage(buffered, unit_ids)
+    await buffered.flush()
+    uow.events.extend(buffered.events)
+
+
 def _scope_problems(caller: Caller, area_code: str) -> list[Problem]:
     if not is_area_code(area_code):
         return [("areaCode", BAD, "区划代码应为12位数字", "The area code must be 12 digits")]
@@ -80,8 +110,18 @@ def _scope_problems(caller: Caller, area_code: str) -> list[Problem]:
     return [(e.field or "areaCode", e.code, e.zh, e.en) for e in outcome.errors]
 
 
-def validate_unit(unit: UnitInput, caller: Caller) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """The checks of ``register_unit`` that need no database: the row to insert, or why not."""
+@dataclass
+class _ValidUnit:
+    id: uuid.UUID
+    name: str
+    kind: UnitKind
+    credit_code: str | None
+    area_code: str
+    counts: dict[str, int]
+
+
+def validate_unit(unit: UnitInput, caller: Caller) -> tuple[_ValidUnit | None, list[Problem]]:
+    """The checks of ``register_unit`` that need no database: the unit to insert, or why not."""
     problems: list[Problem] = []
     name = unit.name.strip()
     if not name or len(name) > 200:
@@ -93,6 +133,7 @@ def validate_unit(unit: UnitInput, caller: Caller) -> tuple[dict[str, Any] | Non
                 "The unit name must be 1 to 200 characters",
             )
         )
+    kind: UnitKind | None = None
     try:
         kind = UnitKind(unit.kind)
     except ValueError:
@@ -102,16 +143,9 @@ def validate_unit(unit: UnitInput, caller: Caller) -> tuple[dict[str, Any] | Non
         problems.append(("creditCode", BAD, *why))
     problems += [(f, BAD, zh, en) for f, zh, en in headcount_problems(unit.counts)]
     problems += _scope_problems(caller, unit.area_code)
-    if problems:
+    if problems or kind is None:
         return None, problems
-    return {
-        "id": uuid.uuid4(),
-        "name": name,
-        "kind": kind.value,
-        "credit_code": credit,
-        "area_code": unit.area_code,
-        "counts": dict(unit.counts),
-    }, []
+    return _ValidUnit(uuid.uuid4(), name, kind, credit, unit.area_code, dict(unit.counts)), []
 
 
 async def _existing_areas(conn: Connection, codes: set[str]) -> set[str]:
@@ -132,15 +166,14 @@ async def register_units(
     """Register units in one transaction: all or nothing unless ``skip_invalid``."""
     caller.require_role(*ADMIN_ROLES)
     result = BulkResult()
-    valid: list[tuple[int, dict[str, Any]]] = []
-    seen: dict[str, int] = {}
-    for index, unit in enumerate(units):
-        checked, problems = validate_unit(unit, caller)
+    valid: list[tuple[int, _ValidUnit]] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(units):
+        checked, problems = validate_unit(entry, caller)
         result.rejected += [(index, p) for p in problems]
         if checked is None:
             continue
-        credit = checked["credit_code"]
-        if credit is not None and credit in seen:
+        if checked.credit_code in seen:
             result.refuse(
                 index,
                 (
@@ -151,11 +184,11 @@ async def register_units(
                 ),
             )
             continue
-        if credit is not None:
-            seen[credit] = index
+        if checked.credit_code is not None:
+            seen.add(checked.credit_code)
         valid.append((index, checked))
     async with runtime.unit_of_work() as uow:
-        areas = await _existing_areas(uow.conn, {u["area_code"] for _, u in valid})
+        areas = await _existing_areas(uow.conn, {u.area_code for _, u in valid})
         taken = {
             r["credit_code"]: r
             for r in await uow.conn.fetch(
@@ -163,14 +196,14 @@ async def register_units(
                 list(seen),
             )
         }
-        accepted: list[dict[str, Any]] = []
+        accepted: list[_ValidUnit] = []
         for index, unit in valid:
-            if unit["area_code"] not in areas:
+            if unit.area_code not in areas:
                 result.refuse(
                     index,
                     ("areaCode", ErrorCode.NOT_FOUND, "区划不存在", "The area does not exist"),
                 )
-            elif (existing := taken.get(unit["credit_code"])) is not None:
+            elif (existing := taken.get(unit.credit_code)) is not None:
                 result.refuse(
                     index,
                     (
@@ -189,34 +222,33 @@ async def register_units(
             UNIT_INSERT,
             [
                 (
-                    u["id"],
-                    u["name"],
-                    u["kind"],
-                    u["credit_code"],
-                    u["area_code"],
-                    *(u["counts"][f] for f in HEADCOUNT_FIELDS),
+                    u.id,
+                    u.name,
+                    u.kind.value,
+                    u.credit_code,
+                    u.area_code,
+                    *(u.counts[f] for f in HEADCOUNT_FIELDS),
                 )
                 for u in accepted
             ],
         )
-        ids = [u["id"] for u in accepted]
-        await refresh_coverage(uow, ids)
+        await _refresh_coverage_of_many(uow, [u.id for u in accepted])
         await uow.publish_many(
             [
                 (
                     f"{EVENT}unit.registered.v1",
-                    str(u["id"]),
+                    str(u.id),
                     {
-                        "unitId": str(u["id"]),
-                        "areaCode": u["area_code"],
-                        "kind": u["kind"],
-                        "headcounts": u["counts"],
+                        "unitId": str(u.id),
+                        "areaCode": u.area_code,
+                        "kind": u.kind.value,
+                        "headcounts": u.counts,
                     },
                 )
                 for u in accepted
             ]
         )
-    result.written = ids
+    result.written = [u.id for u in accepted]
     return result
 
 
@@ -330,8 +362,8 @@ async def establish_organizations(
     result = BulkResult()
     today = date.today()
     checked: dict[int, _ValidOrganization] = {}
-    for index, org in enumerate(orgs):
-        valid, problems = validate_organization(org, caller, today)
+    for index, entry in enumerate(orgs):
+        valid, problems = validate_organization(entry, caller, today)
         result.rejected += [(index, p) for p in problems]
         if valid is not None:
             checked[index] = valid
@@ -361,7 +393,7 @@ async def establish_organizations(
             return result  # nothing written
         await _insert_organizations(uow.conn, accepted, checked)
         touched = list({u for o in accepted for u in o.unit_ids})
-        await refresh_coverage(uow, touched)
+        await _refresh_coverage_of_many(uow, touched)
         await uow.publish_many([_established_event(o, checked) for o in accepted])
     result.written = [o.id for o in accepted]
     return result
