@@ -11,7 +11,7 @@ import asyncpg
 from gongjian_kit.auth import ADMIN_ROLES, Caller
 from gongjian_kit.errors import ApiError, ErrorCode
 from gongjian_kit.runtime import UnitOfWork
-from gongjian_organizations.domain.coverage import CoverageRules
+from gongjian_organizations.domain.coverage import CoverageRules, UnitCoverage
 from gongjian_organizations.store import coverage as coverage_store
 
 EVENT = "gongjian.organizations."
@@ -66,29 +66,34 @@ def require_admin_of(caller: Caller, area_code: str, field_: str, outcome: Outco
 RULES = CoverageRules()
 
 
+def _coverage_state(state: UnitCoverage | None) -> dict[str, object] | None:
+    if state is None:
+        return None
+    return {
+        "required": state.required,
+        "covered": state.covered,
+        "mode": state.mode.value if state.mode else None,
+    }
+
+
 async def refresh_coverage(uow: UnitOfWork, unit_ids: list[uuid.UUID]) -> None:
-    """Bring coverage up to date for these units and publish what changed, in ``uow``."""
+    """Bring coverage up to date for these units and publish what changed, in ``uow``: a few
+    statements whether it is one unit or an import of thousands."""
     changes = await coverage_store.refresh_coverage(uow.conn, unit_ids, RULES)
-    for change in changes:
-        before = change.before
-        await uow.publish(
-            f"{EVENT}coverage.changed.v1",
-            str(change.unit_id),
-            {
-                "unitId": str(change.unit_id),
-                "areaCode": change.area_code,
-                "family": change.family.value,
-                "before": None
-                if before is None
-                else {
-                    "required": before.required,
-                    "covered": before.covered,
-                    "mode": before.mode.value if before.mode else None,
-                },
-                "after": {
-                    "required": change.after.required,
-                    "covered": change.after.covered,
-                    "mode": change.after.mode.value if change.after.mode else None,
-                },
-            },
+    if changes:
+        await uow.publish_many(
+            [
+                (
+                    f"{EVENT}coverage.changed.v1",
+                    str(c.unit_id),
+                    {
+                        "unitId": str(c.unit_id),
+                        "areaCode": c.area_code,
+                        "family": c.family.value,
+                        "before": _coverage_state(c.before),
+                        "after": _coverage_state(c.after),
+                    },
+                )
+                for c in changes
+            ]
         )

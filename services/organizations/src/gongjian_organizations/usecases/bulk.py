@@ -18,9 +18,7 @@ from gongjian_kit.areas import is_area_code
 from gongjian_kit.auth import ADMIN_ROLES, Caller
 from gongjian_kit.db import Connection
 from gongjian_kit.errors import ErrorCode
-from gongjian_kit.events import Event
-from gongjian_kit.outbox import append_many_to_outbox
-from gongjian_kit.runtime import Runtime, UnitOfWork
+from gongjian_kit.runtime import Runtime
 from gongjian_organizations.domain.credit_code import credit_code_problem
 from gongjian_organizations.domain.organizations import (
     Establishment,
@@ -72,34 +70,6 @@ class OrganizationInput:
     host: OrgRef | None = None
     parent: OrgRef | None = None
     founded_on: date | None = None
-
-
-@dataclass
-class _BufferedUnitOfWork(UnitOfWork):
-    """Events raised one by one are kept and written with one statement by ``flush``."""
-
-    buffered: list[Event] = field(default_factory=list)
-
-    async def publish(self, type_: str, subject: str, data: dict[str, Any]) -> Event:
-        event = self.runtime.catalog.new(type_, subject, data)
-        self.buffered.append(event)
-        self.events.append(event)
-        return event
-
-    async def flush(self) -> None:
-        await append_many_to_outbox(
-            self.conn, [(self.runtime.topic_for(e.type), e.subject, e) for e in self.buffered]
-        )
-        self.buffered.clear()
-
-
-async def _refresh_coverage_of_many(uow: UnitOfWork, unit_ids: list[uuid.UUID]) -> None:
-    """``refresh_coverage`` (the same events), its events written in one statement, not one per
-    unit and family: thousands of units at once."""
-    buffered = _BufferedUnitOfWork(uow.conn, uow.runtime)
-    await refresh_coverage(buffered, unit_ids)
-    await buffered.flush()
-    uow.events.extend(buffered.events)
 
 
 def _scope_problems(caller: Caller, area_code: str) -> list[Problem]:
@@ -232,7 +202,7 @@ async def register_units(
                 for u in accepted
             ],
         )
-        await _refresh_coverage_of_many(uow, [u.id for u in accepted])
+        await refresh_coverage(uow, [u.id for u in accepted])
         await uow.publish_many(
             [
                 (
@@ -393,7 +363,7 @@ async def establish_organizations(
             return result  # nothing written
         await _insert_organizations(uow.conn, accepted, checked)
         touched = list({u for o in accepted for u in o.unit_ids})
-        await _refresh_coverage_of_many(uow, touched)
+        await refresh_coverage(uow, touched)
         await uow.publish_many([_established_event(o, checked) for o in accepted])
     result.written = [o.id for o in accepted]
     return result
