@@ -8,10 +8,12 @@ from datetime import date
 
 import asyncpg
 
+from gongjian_kit.areas import is_area_code
 from gongjian_kit.auth import ADMIN_ROLES, Caller
 from gongjian_kit.errors import ApiError, ErrorCode
 from gongjian_kit.runtime import UnitOfWork
 from gongjian_organizations.domain.coverage import CoverageRules, UnitCoverage
+from gongjian_organizations.domain.names import name_problem
 from gongjian_organizations.store import coverage as coverage_store
 
 EVENT = "gongjian.organizations."
@@ -36,6 +38,23 @@ class Outcome:
             f"The {en_thing} does not exist or is outside your scope",
         )
         return self
+
+    def check_name(self, field_: str, value: str, zh_label: str, en_label: str, limit: int) -> str:
+        """The name stripped; an error when it is empty or longer than ``limit``."""
+        if problem := name_problem(value, zh_label, en_label, limit):
+            self.add(field_, ErrorCode.BAD_USER_INPUT, *problem)
+        return value.strip()
+
+    def check_area_code(self, field_: str, code: str) -> bool:
+        if not is_area_code(code):
+            self.add(
+                field_,
+                ErrorCode.BAD_USER_INPUT,
+                "区划代码应为12位数字",
+                "The area code must be 12 digits",
+            )
+            return False
+        return True
 
     def past_or_today(self, field_: str, day: date, zh_what: str, en_what: str) -> bool:
         """False (and an error) when ``day`` lies in the future."""

@@ -21,13 +21,7 @@ async def create_area(runtime: Runtime, caller: Caller, code: str, name: str) ->
             f"区划代码应为{AREA_CODE_LENGTH}位数字",
             "The area code must be 12 digits",
         )
-    if not name or len(name) > 100:
-        outcome.add(
-            "name",
-            ErrorCode.BAD_USER_INPUT,
-            "名称不能为空且不超过100字",
-            "The name must be 1 to 100 characters",
-        )
+    name = outcome.check_name("name", name, "名称", "name", 100)
     if outcome.errors:
         return outcome
     parent = parent_area(code)
@@ -70,14 +64,8 @@ async def create_area(runtime: Runtime, caller: Caller, code: str, name: str) ->
 
 async def rename_area(runtime: Runtime, caller: Caller, code: str, name: str) -> Outcome:
     outcome = Outcome()
-    name = name.strip()
-    if not name or len(name) > 100:
-        outcome.add(
-            "name",
-            ErrorCode.BAD_USER_INPUT,
-            "名称不能为空且不超过100字",
-            "The name must be 1 to 100 characters",
-        )
+    name = outcome.check_name("name", name, "名称", "name", 100)
+    if outcome.errors:
         return outcome
     caller.require_role(Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_ADMIN)
     async with runtime.unit_of_work() as uow:

@@ -20,6 +20,7 @@ from gongjian_kit.db import Connection
 from gongjian_kit.errors import ErrorCode
 from gongjian_kit.runtime import Runtime
 from gongjian_organizations.domain.credit_code import credit_code_problem
+from gongjian_organizations.domain.names import name_problem
 from gongjian_organizations.domain.organizations import (
     Establishment,
     OrganizationKind,
@@ -94,15 +95,8 @@ def validate_unit(unit: UnitInput, caller: Caller) -> tuple[_ValidUnit | None, l
     """The checks of ``register_unit`` that need no database: the unit to insert, or why not."""
     problems: list[Problem] = []
     name = unit.name.strip()
-    if not name or len(name) > 200:
-        problems.append(
-            (
-                "name",
-                BAD,
-                "单位名称不能为空且不超过200字",
-                "The unit name must be 1 to 200 characters",
-            )
-        )
+    if problem := name_problem(unit.name, "单位名称", "unit name", 200):
+        problems.append(("name", BAD, *problem))
     kind: UnitKind | None = None
     try:
         kind = UnitKind(unit.kind)
@@ -241,15 +235,8 @@ def validate_organization(
     """The checks of ``establish_organization`` that need no database."""
     problems: list[Problem] = []
     name = org.name.strip()
-    if not name or len(name) > 200:
-        problems.append(
-            (
-                "name",
-                BAD,
-                "组织名称不能为空且不超过200字",
-                "The organisation name must be 1 to 200 characters",
-            )
-        )
+    if problem := name_problem(org.name, "组织名称", "organisation name", 200):
+        problems.append(("name", BAD, *problem))
     kind: OrganizationKind | None = None
     establishment: Establishment | None = None
     try:

@@ -161,14 +161,8 @@ async def create_group(
 ) -> Outcome:
     outcome = Outcome()
     _may_manage(caller, org_id)
-    name = name.strip()
-    if not name or len(name) > 100:
-        outcome.add(
-            "name",
-            ErrorCode.BAD_USER_INPUT,
-            "小组名称不能为空且不超过100字",
-            "The group name must be 1 to 100 characters",
-        )
+    name = outcome.check_name("name", name, "小组名称", "group name", 100)
+    if outcome.errors:
         return outcome
     async with runtime.unit_of_work() as uow:
         org = await _active_org(uow.conn, caller, org_id, "organizationId", outcome)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from gongjian_kit.areas import is_area_code
 from gongjian_kit.auth import ADMIN_ROLES, Caller
 from gongjian_kit.db import Connection
 from gongjian_kit.errors import ErrorCode
@@ -37,14 +36,7 @@ async def establish_organization(
 ) -> Outcome:
     """Establish an organisation standalone, affiliated (挂靠) or jointly (联合) over its units."""
     outcome = Outcome()
-    name = name.strip()
-    if not name or len(name) > 200:
-        outcome.add(
-            "name",
-            ErrorCode.BAD_USER_INPUT,
-            "组织名称不能为空且不超过200字",
-            "The organisation name must be 1 to 200 characters",
-        )
+    name = outcome.check_name("name", name, "组织名称", "organisation name", 200)
     unit_ids = list(dict.fromkeys(unit_ids))
     for field_, zh, en in establishment_problems(establishment, len(unit_ids), host_id is not None):
         outcome.add(field_, ErrorCode.BAD_USER_INPUT, zh, en)
@@ -55,13 +47,7 @@ async def establish_organization(
             "成立日期不能晚于今天",
             "The founding date cannot be in the future",
         )
-    if not is_area_code(area_code):
-        outcome.add(
-            "areaCode",
-            ErrorCode.BAD_USER_INPUT,
-            "区划代码应为12位数字",
-            "The area code must be 12 digits",
-        )
+    outcome.check_area_code("areaCode", area_code)
     if outcome.errors or not require_admin_of(caller, area_code, "areaCode", outcome):
         return outcome
     scope = caller.area_like
@@ -207,15 +193,7 @@ async def dissolve_organization(
 
 
 def _name_problem(name: str, outcome: Outcome) -> str:
-    name = name.strip()
-    if not name or len(name) > 200:
-        outcome.add(
-            "name",
-            ErrorCode.BAD_USER_INPUT,
-            "组织名称不能为空且不超过200字",
-            "The organisation name must be 1 to 200 characters",
-        )
-    return name
+    return outcome.check_name("name", name, "组织名称", "organisation name", 200)
 
 
 async def rename_organization(

@@ -11,6 +11,7 @@ from gongjian_kit.auth import ADMIN_ROLES, Caller
 from gongjian_kit.errors import ErrorCode
 from gongjian_kit.personal_data import PersonalDataProtector
 from gongjian_kit.runtime import Runtime
+from gongjian_organizations.domain.names import name_problem
 from gongjian_organizations.domain.people import (
     Gender,
     PoliticalStatus,
@@ -61,10 +62,8 @@ def validate_person(person: PersonInput) -> tuple[ValidPerson | None, list[Probl
     """The rules every way in shares (API, import): no I/O."""
     problems: list[Problem] = []
     name = person.name.strip()
-    if not name or len(name) > 50:
-        problems.append(
-            ("name", BAD, "姓名不能为空且不超过50字", "The name must be 1 to 50 characters")
-        )
+    if problem := name_problem(person.name, "姓名", "name", 50):
+        problems.append(("name", BAD, *problem))
     parsed, why = parse_resident_id(person.id_number)
     if why:
         problems.append(("idNumber", BAD, *why))

@@ -6,7 +6,6 @@ import uuid
 from datetime import date
 from typing import Any
 
-from gongjian_kit.areas import is_area_code
 from gongjian_kit.auth import ADMIN_ROLES, Caller
 from gongjian_kit.errors import ErrorCode
 from gongjian_kit.runtime import Runtime
@@ -20,14 +19,7 @@ from gongjian_organizations.usecases import EVENT, Outcome, refresh_coverage, re
 async def register_unit(runtime: Runtime, caller: Caller, values: dict[str, Any]) -> Outcome:
     """Register a unit with a valid, unique credit code in the caller's area."""
     outcome = Outcome()
-    name = values["name"].strip()
-    if not name or len(name) > 200:
-        outcome.add(
-            "name",
-            ErrorCode.BAD_USER_INPUT,
-            "单位名称不能为空且不超过200字",
-            "The unit name must be 1 to 200 characters",
-        )
+    name = outcome.check_name("name", values["name"], "单位名称", "unit name", 200)
     credit = (values.get("credit_code") or "").strip().upper() or None
     if credit is not None and (problem := credit_code_problem(credit)):
         outcome.add("creditCode", ErrorCode.BAD_USER_INPUT, *problem)
@@ -35,13 +27,7 @@ async def register_unit(runtime: Runtime, caller: Caller, values: dict[str, Any]
     for field_, zh, en in headcount_problems(counts):
         outcome.add(field_, ErrorCode.BAD_USER_INPUT, zh, en)
     area_code = values["area_code"]
-    if not is_area_code(area_code):
-        outcome.add(
-            "areaCode",
-            ErrorCode.BAD_USER_INPUT,
-            "区划代码应为12位数字",
-            "The area code must be 12 digits",
-        )
+    outcome.check_area_code("areaCode", area_code)
     if outcome.errors or not require_admin_of(caller, area_code, "areaCode", outcome):
         return outcome
     async with runtime.unit_of_work() as uow:
@@ -126,13 +112,7 @@ async def update_unit(
                 for name, column in COLUMN_OF.items()
             },
         }
-        if not merged["name"] or len(merged["name"]) > 200:
-            outcome.add(
-                "name",
-                ErrorCode.BAD_USER_INPUT,
-                "单位名称不能为空且不超过200字",
-                "The unit name must be 1 to 200 characters",
-            )
+        outcome.check_name("name", merged["name"], "单位名称", "unit name", 200)
         counts = {name: merged[column] for name, column in COLUMN_OF.items()}
         for field_, zh, en in headcount_problems(counts):
             outcome.add(field_, ErrorCode.BAD_USER_INPUT, zh, en)
