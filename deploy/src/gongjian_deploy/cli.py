@@ -24,8 +24,13 @@ from gongjian_kit.auth import Role, issue_token
 if TYPE_CHECKING:
     from gongjian_kit.settings import ServiceSettings
 
-STATE_DIR = ROOT / ".gongjian"
+# Where the running stack's address and keys are kept for `token`, `import` and `export`.
+STATE_DIR = Path(os.environ.get("GONGJIAN_STATE_DIR") or ROOT / ".gongjian")
 STATE_FILE = STATE_DIR / "state.json"
+EXAMPLE_QUERY = (
+    '{"query": "{ area(code: \\"330106000000\\") { name '
+    'stats { organizationCount activityCount } } }"}'
+)
 DEFAULT_PORTS = {"gateway": 4000, "organizations": 4001, "activities": 4002, "evaluation": 4003}
 
 
@@ -101,12 +106,10 @@ Gongjian is up in {time.monotonic() - started:.1f}s.
 
   District admin token for 西湖区 (330106000000), valid 12 hours:
 
-  {token}
+  TOKEN={token}
 
   curl -s {stack.gateway_url} -H 'content-type: application/json' \\
-    -H "authorization: Bearer $TOKEN" \\
-    -d '{{"query":"{{ area(code: \\"330106000000\\") \\
-          {{ name stats {{ organizationCount activityCount }} }} }}"}}'
+    -H "authorization: Bearer $TOKEN" -d '{EXAMPLE_QUERY}'
 
   Other tokens: uv run gongjian token --role COMMUNITY_ADMIN --area 330106001001
 Ctrl-C stops everything.""",
