@@ -79,6 +79,17 @@ async def _init_connection(conn: asyncpg.Connection[asyncpg.Record]) -> None:
     conn.add_query_logger(_count_statement)
 
 
+async def _light_reset(_conn: object) -> None:
+    """Return a connection to the pool without asyncpg's default reset round trip.
+
+    asyncpg still rolls back an open transaction and drops listeners first. The default also
+    sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`` on every release: a
+    second round trip per pooled query. This code keeps no session state on pooled connections
+    (advisory locks are transaction-scoped or released in ``finally``, LISTEN connections
+    UNLISTEN before release, no session ``SET``), so there is nothing to reset.
+    """
+
+
 async def create_pool(
     dsn: str, *, min_size: int = 2, max_size: int = 10, wait_s: float = 30.0
 ) -> asyncpg.Pool[asyncpg.Record]:
@@ -91,6 +102,7 @@ async def create_pool(
                 min_size=min_size,
                 max_size=max_size,
                 init=_init_connection,
+                reset=_light_reset,
                 command_timeout=30,
             )
         except RETRYABLE_AT_START as exc:

@@ -243,19 +243,23 @@ def schema_extensions(
     """The extensions every subgraph runs with: caches, limits, error shaping."""
     from graphql.validation import NoSchemaIntrospectionCustomRule  # noqa: PLC0415
 
+    # The limits' rule classes are made once, here: ValidationCache keys on the rules, and a
+    # limiter made per request brings a new rule class each time, so nothing would ever hit.
+    rules = tuple(QueryDepthLimiter(max_depth=max_depth).validation_rules) + tuple(
+        MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules
+    )
+    if production:
+        rules += (NoSchemaIntrospectionCustomRule,)
     # Factories, not instances: strawberry makes a fresh extension per request from each.
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=512),
+        lambda: AddValidationRules(list(rules)),
         lambda: ValidationCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         ApiErrorExtensions,
         MaskInternalErrors,
     ]
-    if production:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    else:
+    if not production:
         extensions.append(SqlStatementCount)
     return extensions
 
