@@ -183,6 +183,22 @@ def make_connection(
     return Connection(edges=edges, page_info=info, count=count)
 
 
+async def seq_page(
+    first: int | None,
+    after: str | None,
+    fetch: Callable[[int | None, int], Awaitable[list[Any]]],
+    convert: Callable[[Any], T],
+    count: Callable[[], Awaitable[int]],
+) -> Connection[T]:
+    """A page of rows ordered by their ``seq`` column: ``fetch(after_seq, limit)`` is asked for
+    one row more than the page, which tells whether there is a next page."""
+    limit, position = page_size(first), decode_cursor(after)
+    rows = await fetch(position, limit + 1)
+    return make_connection(
+        [convert(r) for r in rows], [r["seq"] for r in rows], limit, position is not None, count
+    )
+
+
 class MaskInternalErrors(MaskErrors):
     """Expected errors keep their code; anything else becomes INTERNAL with no detail."""
 

@@ -23,6 +23,7 @@ from gongjian_kit.gql import (
     decode_cursor,
     make_connection,
     page_size,
+    seq_page,
     user_error,
     user_error_from,
 )
@@ -163,13 +164,11 @@ class Query:
         caller = ctx.caller
         caller.require_records()
         like = caller.scope_like(area_code)
-        limit, position = page_size(first), decode_cursor(after)
-        rows = await store.activities_page(ctx.runtime.db, like, position, limit + 1)
-        return make_connection(
-            [Activity.from_row(r) for r in rows],
-            [r["seq"] for r in rows],
-            limit,
-            position is not None,
+        return await seq_page(
+            first,
+            after,
+            lambda pos, lim: store.activities_page(ctx.runtime.db, like, pos, lim),
+            Activity.from_row,
             lambda: store.count_activities(ctx.runtime.db, like),
         )
 

@@ -14,9 +14,8 @@ from gongjian_kit.gql import (
     Connection,
     UserError,
     context_of,
-    decode_cursor,
-    make_connection,
     page_size,
+    seq_page,
     user_error,
     user_error_from,
 )
@@ -101,18 +100,16 @@ class CoreQueries:
         ctx = context_of(info)
         ctx.caller.require_records()
         like = scope_like(info, area_code)
-        limit, position = page_size(first), decode_cursor(after)
         only = (
             [uuid.UUID(o) for o in ctx.caller.orgs]
             if ctx.caller.roles == frozenset({Role.ORG_ADMIN})
             else None
         )
-        rows = await org_store.organizations_page(ctx.runtime.db, like, position, limit + 1, only)
-        return make_connection(
-            [Organization.from_row(r) for r in rows],
-            [r["seq"] for r in rows],
-            limit,
-            position is not None,
+        return await seq_page(
+            first,
+            after,
+            lambda pos, lim: org_store.organizations_page(ctx.runtime.db, like, pos, lim, only),
+            Organization.from_row,
             lambda: org_store.count_organizations(ctx.runtime.db, like, only),
         )
 
@@ -137,18 +134,16 @@ class CoreQueries:
         ctx = context_of(info)
         ctx.caller.require_records()
         like = scope_like(info, area_code)
-        limit, position = page_size(first), decode_cursor(after)
         kind_value = unit_domain.UnitKind(kind).value if kind else None
         family = OrganizationFamilyValue(coverage.family).value if coverage else None
         state = CoverageStateValue(coverage.state).value if coverage else None
-        rows = await unit_store.units_filtered(
-            ctx.runtime.db, like, kind_value, family, state, include_closed, position, limit + 1
-        )
-        return make_connection(
-            [Unit.from_row(r) for r in rows],
-            [r["seq"] for r in rows],
-            limit,
-            position is not None,
+        return await seq_page(
+            first,
+            after,
+            lambda pos, lim: unit_store.units_filtered(
+                ctx.runtime.db, like, kind_value, family, state, include_closed, pos, lim
+            ),
+            Unit.from_row,
             lambda: unit_store.count_units_filtered(
                 ctx.runtime.db, like, kind_value, family, state, include_closed
             ),

@@ -16,6 +16,7 @@ from gongjian_kit.gql import (
     decode_cursor,
     make_connection,
     page_size,
+    seq_page,
     user_error,
     user_error_from,
 )
@@ -59,14 +60,12 @@ class PeopleQueries:
         ctx = context_of(info)
         ctx.caller.require_records()
         like = scope_like(info, area_code)
-        limit, position = page_size(first), decode_cursor(after)
         prefix = (name_prefix or "").strip() or None
-        rows = await people_store.people_page(ctx.runtime.db, like, prefix, position, limit + 1)
-        return make_connection(
-            [Person.from_row(r) for r in rows],
-            [r["seq"] for r in rows],
-            limit,
-            position is not None,
+        return await seq_page(
+            first,
+            after,
+            lambda pos, lim: people_store.people_page(ctx.runtime.db, like, prefix, pos, lim),
+            Person.from_row,
             lambda: people_store.count_people(ctx.runtime.db, like, prefix),
         )
 

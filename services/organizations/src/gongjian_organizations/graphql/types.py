@@ -12,7 +12,11 @@ from strawberry.types import Info
 
 from gongjian_kit.areas import AREA_LEVEL_LABELS, area_and_ancestors
 from gongjian_kit.areas import AreaLevel as DomainAreaLevel
-from gongjian_kit.gql import Connection, context_of, decode_cursor, make_connection, page_size
+from gongjian_kit.gql import (
+    Connection,
+    context_of,
+    seq_page,
+)
 from gongjian_organizations.domain import coverage as coverage_domain
 from gongjian_organizations.domain import leaders as leader_domain
 from gongjian_organizations.domain import organizations as org_domain
@@ -269,13 +273,11 @@ class Organization:
     ) -> Connection[Membership]:
         ctx = context_of(info)
         org_id = uuid.UUID(self.id)
-        limit, position = page_size(first), decode_cursor(after)
-        rows = await people_store.members_page(ctx.runtime.db, org_id, position, limit + 1)
-        return make_connection(
-            [Membership.from_row(r) for r in rows],
-            [r["seq"] for r in rows],
-            limit,
-            position is not None,
+        return await seq_page(
+            first,
+            after,
+            lambda pos, lim: people_store.members_page(ctx.runtime.db, org_id, pos, lim),
+            Membership.from_row,
             lambda: people_store.count_members(ctx.runtime.db, org_id),
         )
 
