@@ -97,7 +97,7 @@ async def test_a_poison_message_goes_to_the_dlq_and_the_consumer_moves_on(fresh_
         topic,
         [b"\x00 not an event", thing(2, poison=True).to_json(), good.to_json()],
     )
-    consumer = EventConsumer(spec(topic, group), fresh_db, infra.bootstrap, max_attempts=2)
+    consumer = EventConsumer(spec(topic, group), fresh_db, infra.bootstrap)
     task = asyncio.create_task(consumer.run())
     try:
 
@@ -126,7 +126,9 @@ async def test_a_poison_message_goes_to_the_dlq_and_the_consumer_moves_on(fresh_
         headers = [dict(r.headers) for r in dead]
         assert b"not JSON" in headers[0]["dlq_error"]
         assert b"can never be applied" in headers[1]["dlq_error"]
-        assert headers[1]["dlq_attempts"] == b"2"
+        assert headers[1]["dlq_attempts"] == b"1"  # permanent: not retried
+        assert headers[1]["dlq_error_type"] == b"ValueError"
+        assert headers[1]["dlq_timestamp"].startswith(b"20")
         assert headers[1]["dlq_source_topic"] == topic.encode()
     finally:
         consumer.stop()

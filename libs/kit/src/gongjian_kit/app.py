@@ -29,6 +29,7 @@ from gongjian_kit.gql import RequestContext
 from gongjian_kit.kafka import broker_reachable, ensure_topics
 from gongjian_kit.migrations import migrate
 from gongjian_kit.outbox import OutboxRelay
+from gongjian_kit.retention import Retention, run_retention
 from gongjian_kit.runtime import Runtime
 from gongjian_kit.settings import ServiceSettings
 
@@ -86,7 +87,13 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
         )
-        applied = await migrate(runtime.pool, definition.name, definition.migrations)
+        applied = await migrate(
+            settings.database_url,
+            definition.name,
+            definition.migrations,
+            lock_wait_s=settings.migration_lock_wait_s,
+            lock_timeout=settings.migration_lock_timeout,
+        )
         if applied:
             log.info("%s: applied %d migrations", definition.name, len(applied))
         stopping = asyncio.Event()
@@ -97,6 +104,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             poll_interval_s=settings.relay_poll_interval_s,
             idempotence=settings.kafka_idempotence,
             request_timeout_ms=settings.kafka_request_timeout_ms,
+            park_after=settings.relay_park_after,
         )
         runtime.extras["relay"] = relay
         consumers = [
@@ -104,8 +112,9 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
                 spec,
                 runtime.pool,
                 settings.kafka_bootstrap,
-                max_attempts=settings.consumer_max_attempts,
                 fetch_wait_ms=settings.consumer_fetch_wait_ms,
+                batch_size=settings.consumer_batch_size,
+                max_backoff_s=settings.consumer_max_backoff_s,
             )
             for spec in definition.consumers(runtime)
         ]
@@ -120,6 +129,13 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         tasks = [asyncio.create_task(relay.run(), name=f"{definition.name}-relay")]
         tasks += [asyncio.create_task(c.run(), name=c.spec.name) for c in consumers]
         tasks += [asyncio.create_task(task(runtime, stopping)) for task in definition.background]
+        retention = Retention(settings.outbox_retention_days, settings.inbox_retention_days)
+        tasks.append(
+            asyncio.create_task(
+                run_retention(runtime.pool, retention, settings.retention_interval_s, stopping),
+                name=f"{definition.name}-retention",
+            )
+        )
         # Objects made at start-up live forever: keep the collector from walking them (p99).
         gc.collect()
         gc.freeze()
@@ -141,14 +157,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         return JSONResponse({"status": "ok", "service": definition.name})
 
     async def readyz(_: Request) -> Response:
-        checks: dict[str, bool] = {"database": False, "broker": False}
-        with contextlib.suppress(Exception):
-            checks["database"] = await asyncio.wait_for(runtime.db.fetchval("SELECT true"), 2)
-        checks["broker"] = await broker_reachable(settings.kafka_bootstrap)
-        status = 200 if all(checks.values()) else 503
-        return JSONResponse(
-            {"status": "ready" if status == 200 else "not ready", **checks}, status_code=status
-        )
+        return await readiness(runtime)
 
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
@@ -165,6 +174,37 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
     )
     app.state.runtime = runtime
     return app
+
+
+async def readiness(runtime: Runtime) -> JSONResponse:
+    """Ready when the database and broker answer and the relay and every consumer run freely.
+
+    A consumer retrying a transient failure (its partitions paused) makes the service not ready:
+    its read models are falling behind, and an operator should see why here.
+    """
+    checks: dict[str, bool] = {"database": False, "broker": False}
+    with contextlib.suppress(Exception):
+        checks["database"] = await asyncio.wait_for(runtime.db.fetchval("SELECT true"), 2)
+    checks["broker"] = await broker_reachable(runtime.settings.kafka_bootstrap)
+    relay: OutboxRelay | None = runtime.extras.get("relay")
+    checks["relay"] = relay is not None and relay.running
+    problems: dict[str, str] = {}
+    consumer: EventConsumer
+    for consumer in runtime.extras.get("consumers", []):
+        checks[f"consumer:{consumer.spec.name}"] = (
+            consumer.state.running and not consumer.state.retrying
+        )
+        if consumer.state.retrying:
+            problems[consumer.spec.name] = "retrying a transient failure: " + "; ".join(
+                f"{tp}: {error}" for tp, error in sorted(consumer.state.retrying.items())
+            )
+        elif not consumer.state.running:
+            problems[consumer.spec.name] = "not running"
+    status = 200 if all(checks.values()) else 503
+    body: dict[str, object] = {"status": "ready" if status == 200 else "not ready", **checks}
+    if problems:
+        body["problems"] = problems
+    return JSONResponse(body, status_code=status)
 
 
 def serve(definition: ServiceDefinition) -> None:

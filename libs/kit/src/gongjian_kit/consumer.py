@@ -1,33 +1,110 @@
-"""Idempotent Kafka consumers: effects and inbox row commit together; poison goes to ``.dlq``."""
+"""Idempotent Kafka consumers: effects and inbox rows commit together; poison goes to ``.dlq``.
+
+A failure is either transient (the database or broker is away, a timeout, a serialization
+failure or deadlock, or a handler's ``TransientError``) or permanent (everything else). A
+transient failure pauses the partition and retries it without limit, with a capped backoff, no
+offset committed; a permanent one sends that one event to ``<topic>.dlq`` and the consumer moves
+on. A DLQ is for events that need a person (a bug fixed, an upgrade deployed), never for events
+that only needed the database back.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeAlias
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from prometheus_client import Counter
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import errors as kafka_errors
+from prometheus_client import Counter, Gauge
 
-from gongjian_kit.db import Connection
-from gongjian_kit.events import Event, InvalidEvent
+from gongjian_kit.db import TRANSIENT_ERRORS, Connection
+from gongjian_kit.events import Event, InvalidEvent, split_type
 from gongjian_kit.kafka import ensure_topics, make_producer
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Connection, Event], Awaitable[None]]
+Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 
 handled_total = Counter("gongjian_consumer_handled_total", "Events applied", ["consumer"])
 duplicates_total = Counter(
     "gongjian_consumer_duplicates_total", "Redelivered events ignored", ["consumer"]
 )
+stale_total = Counter(
+    "gongjian_consumer_stale_total",
+    "Events older than the version already applied, ignored",
+    ["consumer"],
+)
 dead_lettered_total = Counter(
     "gongjian_consumer_dead_lettered_total", "Events sent to a DLQ", ["consumer"]
 )
+unsupported_version_total = Counter(
+    "gongjian_consumer_unsupported_version_total",
+    "Events of a known type with a newer major version than this consumer understands",
+    ["consumer"],
+)
+transient_retries_total = Counter(
+    "gongjian_consumer_transient_retries_total",
+    "Batches paused and retried after a transient failure",
+    ["consumer"],
+)
+consumer_retrying = Gauge(
+    "gongjian_consumer_retrying", "Partitions paused on a transient failure", ["consumer"]
+)
+consumer_lag = Gauge(
+    "gongjian_consumer_lag", "Messages behind the end of the assigned partitions", ["consumer"]
+)
+
+
+class TransientError(Exception):
+    """Raised by a handler for a failure that waiting can cure (a dependency is away)."""
+
+
+class PermanentError(Exception):
+    """Raised by a handler for an event that can never be applied as it is."""
+
+
+class UnsupportedEventVersion(PermanentError):  # noqa: N818 - reads as a fact about the event
+    """A known event type in a newer major version: dead-lettered for replay after an upgrade."""
+
+
+# What waiting cures: the database or broker away or overloaded, timeouts, and the failures
+# PostgreSQL itself asks to retry (serialization, deadlock). Everything else is permanent.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    *TRANSIENT_ERRORS,
+    TransientError,
+    TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,  # class 08
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutdown, cannot connect now
+    asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections, disk full
+    asyncpg.exceptions.TransactionRollbackError,  # class 40: serialization, deadlock
+    asyncpg.exceptions.LockNotAvailableError,
+    kafka_errors.KafkaConnectionError,
+    kafka_errors.KafkaTimeoutError,
+    kafka_errors.RequestTimedOutError,
+    kafka_errors.NotLeaderForPartitionError,
+    kafka_errors.LeaderNotAvailableError,
+    kafka_errors.NotEnoughReplicasError,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when retrying the same event later may succeed."""
+    if isinstance(error, PermanentError):
+        return False
+    if isinstance(error, asyncpg.exceptions.InterfaceError):
+        # "pool is closing", "connection was closed in the middle of operation"
+        return "closed" in str(error) or "closing" in str(error)
+    return isinstance(error, TRANSIENT) or bool(getattr(error, "retriable", False))
 
 
 def dlq_topic(topic: str) -> str:
@@ -37,20 +114,58 @@ def dlq_topic(topic: str) -> str:
 
 @dataclass(frozen=True)
 class ConsumerSpec:
-    """What a service handles: a consumer name (its group id), topics and a handler per type."""
+    """What a service handles: a consumer name (its group id), topics and a handler per type.
+
+    ``check_versions``: ignore an event whose subject's version is not newer than the one this
+    consumer last applied (right for handlers that set state; the default).
+    """
 
     name: str
     topics: tuple[str, ...]
     handlers: Mapping[str, Handler]
+    check_versions: bool = True
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "already applied"
+    STALE = "stale: an equal or newer version was applied"
+    NOT_HANDLED = "not handled by this consumer"
+    DEAD_LETTERED = "dead-lettered"
+
+
+@dataclass
+class _Work:
+    record: Record | None
+    event: Event
+    handler: Handler
+    outcome: Outcome | None = None
+    error: BaseException | None = None
+
+
+@dataclass
+class _Backoff:
+    delay_s: float = 0.0
+    until: float = 0.0
+    attempts: int = 0
+
+
+@dataclass
+class ConsumerState:
+    """What readiness and operators see."""
+
+    running: bool = False
+    retrying: dict[str, str] = field(default_factory=dict)  # partition → last transient error
 
 
 class EventConsumer:
-    """A group consumer with manual commits.
+    """A group consumer with manual commits, applying each fetched batch in one transaction.
 
-    For each message: parse the envelope; in one transaction insert ``(consumer, event_id)`` into
-    the inbox and apply the handler; commit the offset afterwards. A redelivered event finds its
-    inbox row and changes nothing. A message that cannot be parsed, or whose handler fails
-    ``max_attempts`` times, is sent to ``<topic>.dlq`` with the error in its headers.
+    Per batch of one partition: parse the envelopes; in one transaction insert the inbox rows
+    (``ON CONFLICT DO NOTHING`` tells which are new), lock the subjects' applied versions, apply
+    each new, newer event's handler; commit; then commit the offset. When a handler fails
+    permanently, the batch is applied again with a savepoint per event, so only the bad event is
+    left out (and dead-lettered). A redelivered or older event changes nothing.
     """
 
     def __init__(
@@ -59,36 +174,48 @@ class EventConsumer:
         pool: asyncpg.Pool[asyncpg.Record],
         bootstrap: str,
         *,
-        max_attempts: int = 3,
         fetch_wait_ms: int = 50,
+        batch_size: int = 500,
+        max_backoff_s: float = 30.0,
+        session_timeout_ms: int = 10_000,
         after_apply: Callable[[Event], Awaitable[None]] | None = None,
     ) -> None:
         self.spec = spec
         self.pool = pool
         self.bootstrap = bootstrap
-        self.max_attempts = max_attempts
         self.fetch_wait_ms = fetch_wait_ms
+        self.batch_size = batch_size
+        self.max_backoff_s = max_backoff_s
+        self.session_timeout_ms = session_timeout_ms
         # Test seam: runs after an event's transaction committed, before its offset is committed.
         self.after_apply = after_apply
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
+        self.state = ConsumerState()
+        self._majors: dict[str, int] = {}
+        for handled in spec.handlers:
+            name, major = split_type(handled)
+            self._majors[name] = max(self._majors.get(name, 0), major)
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
         """Consume until ``stop()``; reconnects when the broker goes away."""
-        while not self._stopping.is_set():
-            try:
-                await self._consume()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning(
-                    "consumer %s: %s: %s; reconnecting", self.spec.name, type(exc).__name__, exc
-                )
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._consume()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning(
+                        "consumer %s: %s: %s; reconnecting", self.spec.name, type(exc).__name__, exc
+                    )
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
+        finally:
+            self.state.running = False
 
     async def _consume(self) -> None:
         topics = list(self.spec.topics)
@@ -100,95 +227,270 @@ class EventConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=self.fetch_wait_ms,
-            session_timeout_ms=10_000,
+            session_timeout_ms=self.session_timeout_ms,
             heartbeat_interval_ms=1_000,
             client_id=self.spec.name,
         )
         dlq = make_producer(self.bootstrap)
+        backoffs: dict[TopicPartition, _Backoff] = {}
         await consumer.start()
         try:
             await dlq.start()
             self.ready.set()
+            self.state.running = True
+            next_lag = 0.0
             while not self._stopping.is_set():
-                batches = await consumer.getmany(timeout_ms=200, max_records=200)
+                self._resume_due(consumer, backoffs)
+                batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
                 for tp, records in batches.items():
-                    for record in records:
-                        await self._handle(record, dlq)
+                    try:
+                        await self._handle_batch(records, dlq)
+                    except Exception as exc:
+                        if not is_transient(exc):
+                            raise
+                        self._pause(consumer, tp, records[0].offset, backoffs, exc)
+                        continue
                     await consumer.commit({tp: records[-1].offset + 1})
+                    if tp in backoffs:
+                        del backoffs[tp]
+                        self.state.retrying.pop(f"{tp.topic}/{tp.partition}", None)
+                        consumer_retrying.labels(self.spec.name).set(len(backoffs))
+                        log.info("consumer %s: %s/%d flows again", self.spec.name, *tp)
+                if time.monotonic() >= next_lag:
+                    next_lag = time.monotonic() + 2.0
+                    await self._measure_lag(consumer)
         finally:
+            self.state.running = False
+            self.state.retrying.clear()
+            consumer_retrying.labels(self.spec.name).set(0)
             # No offset is committed here: whatever was not committed above is redelivered.
             with contextlib.suppress(Exception):
                 await consumer.stop()
             with contextlib.suppress(Exception):
                 await dlq.stop()
 
-    async def _handle(self, record: ConsumerRecord[bytes, bytes], dlq: object) -> None:
-        try:
-            event = Event.from_json(record.value)
-        except InvalidEvent as exc:
-            await self._dead_letter(record, dlq, exc, attempts=1)
-            return
-        handler = self.spec.handlers.get(event.type)
-        if handler is None:
-            return  # a type this consumer does not care about
-        last_error: BaseException | None = None
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                applied = await self.apply(event, handler)
-            except (asyncio.CancelledError, KeyboardInterrupt):
-                raise
-            except Exception as exc:
-                last_error = exc
-                log.warning(
-                    "consumer %s: %s failed (attempt %d): %s",
-                    self.spec.name,
-                    event.type,
-                    attempt,
-                    exc,
-                )
-                await asyncio.sleep(0.05 * attempt)
-                continue
-            if applied:
-                handled_total.labels(self.spec.name).inc()
-            else:
-                duplicates_total.labels(self.spec.name).inc()
-            if self.after_apply is not None:
-                await self.after_apply(event)
-            return
-        assert last_error is not None
-        await self._dead_letter(record, dlq, last_error, attempts=self.max_attempts)
+    def _pause(
+        self,
+        consumer: AIOKafkaConsumer,
+        tp: TopicPartition,
+        offset: int,
+        backoffs: dict[TopicPartition, _Backoff],
+        error: BaseException,
+    ) -> None:
+        """Hold ``tp`` at ``offset`` and try it again after a capped exponential backoff."""
+        backoff = backoffs.setdefault(tp, _Backoff())
+        backoff.attempts += 1
+        backoff.delay_s = min(max(backoff.delay_s * 2, 0.1), self.max_backoff_s)
+        backoff.until = time.monotonic() + backoff.delay_s
+        consumer.seek(tp, offset)
+        consumer.pause(tp)
+        transient_retries_total.labels(self.spec.name).inc()
+        self.state.retrying[f"{tp.topic}/{tp.partition}"] = f"{type(error).__name__}: {error}"
+        consumer_retrying.labels(self.spec.name).set(len(backoffs))
+        log.warning(
+            "consumer %s: transient %s on %s/%d (attempt %d); retrying in %.1fs: %s",
+            self.spec.name,
+            type(error).__name__,
+            tp.topic,
+            tp.partition,
+            backoff.attempts,
+            backoff.delay_s,
+            error,
+        )
 
-    async def apply(self, event: Event, handler: Handler) -> bool:
-        """Apply ``event`` once: False when this consumer had already applied it."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            inserted = await conn.fetchval(
-                "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) "
-                "ON CONFLICT DO NOTHING RETURNING true",
-                self.spec.name,
-                event.id,
-                event.type,
+    def _resume_due(
+        self, consumer: AIOKafkaConsumer, backoffs: dict[TopicPartition, _Backoff]
+    ) -> None:
+        assigned = consumer.assignment()
+        now = time.monotonic()
+        for tp, backoff in list(backoffs.items()):
+            if tp not in assigned:  # revoked: its new owner starts from the committed offset
+                del backoffs[tp]
+                self.state.retrying.pop(f"{tp.topic}/{tp.partition}", None)
+            elif backoff.until <= now and tp in consumer.paused():
+                consumer.resume(tp)
+
+    async def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
+        behind = 0
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            if end is None:
+                continue
+            with contextlib.suppress(Exception):
+                behind += max(0, end - await consumer.position(tp))
+        consumer_lag.labels(self.spec.name).set(behind)
+
+    def _handler_for(self, event: Event) -> Handler | None:
+        handler = self.spec.handlers.get(event.type)
+        if handler is not None:
+            return handler
+        name, major = split_type(event.type)
+        understood = self._majors.get(name)
+        if understood is not None and major > understood:
+            unsupported_version_total.labels(self.spec.name).inc()
+            raise UnsupportedEventVersion(
+                f"{event.type}: this consumer understands {name} up to v{understood}"
             )
-            if not inserted:
-                return False
-            await handler(conn, event)
-            return True
+        return None  # a type this consumer does not care about
+
+    async def _handle_batch(self, records: Sequence[Record], dlq: AIOKafkaProducer) -> None:
+        """Apply one partition's records; dead-letter the poison; raise on transient failure."""
+        poison: list[tuple[Record, BaseException]] = []
+        work: list[_Work] = []
+        for record in records:
+            try:
+                event = Event.from_json(record.value)
+                handler = self._handler_for(event)
+            except (InvalidEvent, UnsupportedEventVersion) as exc:
+                poison.append((record, exc))
+                continue
+            if handler is not None:
+                work.append(_Work(record, event, handler))
+        if work:
+            await self.apply_batch(work)
+            poison += [(w.record, w.error) for w in work if w.error is not None and w.record]
+        for record, error in poison:
+            await self._dead_letter(record, dlq, error)
+        if self.after_apply is not None:
+            for item in work:
+                if item.error is None:  # applied now or before
+                    await self.after_apply(item.event)
+
+    async def apply_batch(self, work: list[_Work]) -> None:
+        """Apply ``work`` in one transaction; on a permanent failure, again event by event.
+
+        Sets each item's outcome; an item whose handler failed permanently gets its error and
+        no effect. Transient failures propagate (nothing committed).
+        """
+        try:
+            await self._apply(work, isolate=False)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.info(
+                "consumer %s: a batch of %d failed (%s); applying it event by event",
+                self.spec.name,
+                len(work),
+                exc,
+            )
+            for item in work:
+                item.outcome, item.error = None, None
+            await self._apply(work, isolate=True)
+        applied = sum(1 for w in work if w.outcome is Outcome.APPLIED)
+        duplicates = sum(1 for w in work if w.outcome is Outcome.DUPLICATE)
+        stale = sum(1 for w in work if w.outcome is Outcome.STALE)
+        if applied:
+            handled_total.labels(self.spec.name).inc(applied)
+        if duplicates:
+            duplicates_total.labels(self.spec.name).inc(duplicates)
+        if stale:
+            stale_total.labels(self.spec.name).inc(stale)
+
+    async def _apply(self, work: list[_Work], *, isolate: bool) -> None:
+        name = self.spec.name
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = {
+                str(r["event_id"])
+                for r in await conn.fetch(
+                    "INSERT INTO inbox (consumer, event_id, event_type) "
+                    "SELECT $1, i, t FROM unnest($2::uuid[], $3::text[]) AS x(i, t) "
+                    "ON CONFLICT DO NOTHING RETURNING event_id",
+                    name,
+                    [w.event.id for w in work],
+                    [w.event.type for w in work],
+                )
+            }
+            known = await self._lock_versions(conn, work)
+            changed: dict[str, int] = {}
+            for item in work:
+                event = item.event
+                if event.id not in fresh:
+                    item.outcome = Outcome.DUPLICATE
+                    continue
+                fresh.discard(event.id)  # the same event twice in one batch applies once
+                if event.version is not None and event.version <= known.get(event.subject, 0):
+                    item.outcome = Outcome.STALE
+                    continue
+                if isolate:
+                    try:
+                        async with conn.transaction():  # a savepoint
+                            await item.handler(conn, event)
+                    except Exception as exc:
+                        if is_transient(exc):
+                            raise
+                        item.error = exc
+                        item.outcome = Outcome.DEAD_LETTERED
+                        # Not applied: let a later replay find no inbox row.
+                        await conn.execute(
+                            "DELETE FROM inbox WHERE consumer = $1 AND event_id = $2",
+                            name,
+                            event.id,
+                        )
+                        continue
+                else:
+                    await item.handler(conn, event)
+                item.outcome = Outcome.APPLIED
+                if event.version is not None and self.spec.check_versions:
+                    known[event.subject] = changed[event.subject] = event.version
+            if changed:
+                await conn.execute(
+                    "UPDATE consumer_version c SET version = x.v "
+                    "FROM unnest($2::text[], $3::bigint[]) AS x(s, v) "
+                    "WHERE c.consumer = $1 AND c.subject = x.s",
+                    name,
+                    list(changed),
+                    list(changed.values()),
+                )
+
+    async def _lock_versions(self, conn: Connection, work: list[_Work]) -> dict[str, int]:
+        """The applied version of each subject in ``work``, locked until the batch commits."""
+        if not self.spec.check_versions:
+            return {}
+        subjects = sorted({w.event.subject for w in work if w.event.version is not None})
+        if not subjects:
+            return {}
+        # Upsert rather than SELECT … FOR UPDATE: it also locks subjects seen for the first time,
+        # so two replicas in a rebalance cannot both apply one subject's events. Sorted: no
+        # deadlock between two batches locking overlapping subjects.
+        rows = await conn.fetch(
+            "INSERT INTO consumer_version AS c (consumer, subject, version) "
+            "SELECT $1, s, 0 FROM unnest($2::text[]) AS s ORDER BY s "
+            "ON CONFLICT (consumer, subject) DO UPDATE SET version = c.version "
+            "RETURNING subject, version",
+            self.spec.name,
+            subjects,
+        )
+        return {r["subject"]: int(r["version"]) for r in rows}
+
+    async def replay(self, value: bytes | None) -> tuple[Outcome, str]:
+        """Apply one dead-lettered message now (DLQ replay): what happened, and why."""
+        try:
+            event = Event.from_json(value)
+            handler = self._handler_for(event)
+        except (InvalidEvent, UnsupportedEventVersion) as exc:
+            return Outcome.DEAD_LETTERED, f"{type(exc).__name__}: {exc}"
+        if handler is None:
+            return Outcome.NOT_HANDLED, event.type
+        item = _Work(None, event, handler)
+        await self.apply_batch([item])
+        assert item.outcome is not None
+        detail = f"{type(item.error).__name__}: {item.error}" if item.error else event.type
+        return item.outcome, detail
 
     async def _dead_letter(
-        self,
-        record: ConsumerRecord[bytes, bytes],
-        dlq: object,
-        error: BaseException,
-        *,
-        attempts: int,
+        self, record: Record, dlq: AIOKafkaProducer, error: BaseException
     ) -> None:
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
         headers = [
+            *[(k, v) for k, v in (record.headers or ()) if not k.startswith("dlq_")],
             ("dlq_error", detail[:1000].encode()),
+            ("dlq_error_type", type(error).__name__.encode()),
             ("dlq_consumer", self.spec.name.encode()),
             ("dlq_source_topic", record.topic.encode()),
             ("dlq_source_partition", str(record.partition).encode()),
             ("dlq_source_offset", str(record.offset).encode()),
-            ("dlq_attempts", str(attempts).encode()),
+            ("dlq_attempts", b"1"),
+            ("dlq_timestamp", datetime.now(UTC).isoformat().encode()),
         ]
         log.error(
             "consumer %s: dead-lettering %s@%d/%d: %s",
@@ -198,10 +500,25 @@ class EventConsumer:
             record.offset,
             detail,
         )
-        await dlq.send_and_wait(  # type: ignore[attr-defined]
+        await dlq.send_and_wait(
             dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
         )
         dead_lettered_total.labels(self.spec.name).inc()
 
 
-__all__ = ["ConsumerSpec", "EventConsumer", "Handler", "TopicPartition", "dlq_topic"]
+def dlq_headers(headers: Sequence[tuple[str, bytes]]) -> dict[str, Any]:
+    """A DLQ message's headers as text, for the CLI."""
+    return {k: v.decode(errors="replace") for k, v in headers}
+
+
+__all__ = [
+    "ConsumerSpec",
+    "EventConsumer",
+    "Handler",
+    "Outcome",
+    "PermanentError",
+    "TopicPartition",
+    "TransientError",
+    "dlq_topic",
+    "is_transient",
+]

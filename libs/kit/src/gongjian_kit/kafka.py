@@ -84,3 +84,15 @@ async def broker_reachable(bootstrap: str) -> bool:
     except (OSError, TimeoutError):
         return False
     return True
+
+
+CLOUDEVENTS_CONTENT_TYPE = b"application/cloudevents+json"
+
+
+def cloudevents_headers(event_type: str) -> list[tuple[str, bytes]]:
+    """Headers of a structured-mode CloudEvents Kafka message (the value is the whole envelope).
+
+    ``content-type`` is what the CloudEvents Kafka binding (and its SDKs) read to decode it;
+    ``ce_type`` lets a consumer route without parsing the value.
+    """
+    return [("content-type", CLOUDEVENTS_CONTENT_TYPE), ("ce_type", event_type.encode())]

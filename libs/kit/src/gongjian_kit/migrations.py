@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -49,11 +50,58 @@ def load_migrations(namespace: str, directory: Path) -> list[Migration]:
     return found
 
 
-async def apply_migrations(conn: Connection, migrations: list[Migration]) -> list[str]:
-    """Apply what is not yet applied; return the names applied now."""
+class MigrationLockTimeout(MigrationError):  # noqa: N818 - reads as what happened
+    """Another replica held the migration lock for longer than we were willing to wait."""
+
+
+async def _take_migration_lock(conn: Connection, wait_s: float) -> None:
+    """Wait for the migration lock, saying who holds it, and give up after ``wait_s``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    next_note = loop.time() + 5
+    while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK_KEY):
+        now = loop.time()
+        if now >= deadline or now >= next_note:
+            holder = await conn.fetchrow(
+                "SELECT a.pid, a.application_name, a.client_addr::text AS addr, "
+                "  now() - a.xact_start AS busy_for, left(a.query, 200) AS query "
+                "FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                "WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted",
+                MIGRATION_LOCK_KEY & 0xFFFFFFFF,
+            )
+            who = (
+                f"pid {holder['pid']} ({holder['application_name'] or holder['addr']}, "
+                f"busy for {holder['busy_for']}, running: {holder['query']})"
+                if holder
+                else "another session"
+            )
+            if now >= deadline:
+                raise MigrationLockTimeout(
+                    f"gave up after {wait_s:.0f}s waiting for the migration lock held by {who}; "
+                    "another replica is migrating this database (or is stuck: see pg_stat_activity)"
+                )
+            log.warning("waiting for the migration lock held by %s", who)
+            next_note = now + 15
+        await asyncio.sleep(0.5)
+
+
+async def apply_migrations(
+    conn: Connection,
+    migrations: list[Migration],
+    *,
+    lock_wait_s: float = 600,
+    lock_timeout: str = "10s",
+) -> list[str]:
+    """Apply what is not yet applied; return the names applied now.
+
+    Runs on a connection without a statement timeout (an index build may take long) but with a
+    ``lock_timeout``: a migration never queues behind, and so never blocks, live traffic for long.
+    """
     applied_now: list[str] = []
-    await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+    await _take_migration_lock(conn, lock_wait_s)
     try:
+        await conn.execute("SELECT set_config('lock_timeout', $1, false)", lock_timeout)
+        await conn.execute("SET statement_timeout = 0")
         await conn.execute(
             """CREATE TABLE IF NOT EXISTS schema_migrations (
                    namespace text NOT NULL,
@@ -87,16 +135,37 @@ async def apply_migrations(conn: Connection, migrations: list[Migration]) -> lis
             applied_now.append(f"{migration.namespace}/{migration.version:04d}_{migration.name}")
             log.info("applied migration %s", applied_now[-1])
     finally:
+        await conn.execute("RESET lock_timeout; RESET statement_timeout")
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
     return applied_now
 
 
 async def migrate(
-    dsn_or_pool: asyncpg.Pool[asyncpg.Record], service_namespace: str, directory: Path
+    dsn_or_pool: str | asyncpg.Pool[asyncpg.Record],
+    service_namespace: str,
+    directory: Path,
+    *,
+    lock_wait_s: float = 600,
+    lock_timeout: str = "10s",
 ) -> list[str]:
-    """Apply the kit's own tables (outbox, inbox) and then the service's migrations."""
+    """Apply the kit's own tables (outbox, inbox) and then the service's migrations.
+
+    Given a DSN, it opens a connection of its own, free of the pool's ``command_timeout``.
+    """
     migrations = load_migrations("kit", KIT_MIGRATIONS) + load_migrations(
         service_namespace, directory
     )
-    async with dsn_or_pool.acquire() as conn:
-        return await apply_migrations(conn, migrations)
+    if isinstance(dsn_or_pool, str):
+        conn = await asyncpg.connect(
+            dsn_or_pool, command_timeout=None, server_settings={"application_name": "migrate"}
+        )
+        try:
+            return await apply_migrations(
+                conn, migrations, lock_wait_s=lock_wait_s, lock_timeout=lock_timeout
+            )
+        finally:
+            await conn.close()
+    async with dsn_or_pool.acquire() as pooled:
+        return await apply_migrations(
+            pooled, migrations, lock_wait_s=lock_wait_s, lock_timeout=lock_timeout
+        )

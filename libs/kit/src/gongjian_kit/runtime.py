@@ -12,7 +12,7 @@ import asyncpg
 from gongjian_kit.auth import TokenVerifier
 from gongjian_kit.db import Connection
 from gongjian_kit.events import Event, EventCatalog
-from gongjian_kit.outbox import append_many_to_outbox, append_to_outbox
+from gongjian_kit.outbox import append_many_to_outbox, append_to_outbox, next_versions
 from gongjian_kit.settings import ServiceSettings
 
 
@@ -25,15 +25,23 @@ class UnitOfWork:
     events: list[Event] = field(default_factory=list)
 
     async def publish(self, type_: str, subject: str, data: dict[str, Any]) -> Event:
-        """Raise an event of this service; it is written to the outbox in this transaction."""
-        event = self.runtime.catalog.new(type_, subject, data)
+        """Raise an event of this service; it is written to the outbox in this transaction.
+
+        The event carries ``subject``'s next version, so consumers can ignore stale copies.
+        """
+        [version] = await next_versions(self.conn, [subject])
+        event = self.runtime.catalog.new(type_, subject, data, version=version)
         await append_to_outbox(self.conn, self.runtime.topic_for(type_), subject, event)
         self.events.append(event)
         return event
 
     async def publish_many(self, raised: list[tuple[str, str, dict[str, Any]]]) -> list[Event]:
         """Raise many events (type, subject, data) with one statement: for bulk imports."""
-        events = [self.runtime.catalog.new(t, subject, data) for t, subject, data in raised]
+        versions = await next_versions(self.conn, [subject for _, subject, _ in raised])
+        events = [
+            self.runtime.catalog.new(t, subject, data, version=v)
+            for (t, subject, data), v in zip(raised, versions, strict=True)
+        ]
         await append_many_to_outbox(
             self.conn, [(self.runtime.topic_for(e.type), e.subject, e) for e in events]
         )

@@ -44,8 +44,21 @@ class ServiceSettings(BaseSettings):
 
     relay_batch_size: int = 200
     relay_poll_interval_s: float = 1.0
-    consumer_max_attempts: int = 3
+    # A row the broker refuses this many times (e.g. larger than the broker accepts) is parked.
+    relay_park_after: int = 5
     consumer_fetch_wait_ms: int = 50
+    consumer_batch_size: int = 500
+    # Transient failures (database or broker away) are retried without limit, backing off to this.
+    consumer_max_backoff_s: float = 30.0
+
+    outbox_retention_days: float = 7
+    inbox_retention_days: float = 30
+    retention_interval_s: float = 3600
+
+    # Migrations wait this long for another replica that holds the migration lock, then fail.
+    migration_lock_wait_s: float = 600
+    # A migration waits at most this long for a table lock (never blocking live traffic long).
+    migration_lock_timeout: str = "10s"
 
     max_query_depth: int = 12
     max_aliases: int = 30

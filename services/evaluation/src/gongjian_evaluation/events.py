@@ -46,25 +46,23 @@ async def publish_area_stats(uow: UnitOfWork, rows: list[asyncpg.Record]) -> Non
 
 
 def handlers(runtime: Runtime) -> dict[str, Callable[[Connection, Event], Awaitable[None]]]:
-    async def organization_established(conn: Connection, event: Event) -> None:
+    async def organization_changed(conn: Connection, event: Event) -> None:
         data = event.data
-        await store.remember_organization(
-            conn, uuid.UUID(data["organizationId"]), data["areaCode"], data["family"]
-        )
-        rows = await store.add_to_area_stats(
-            conn, area_and_ancestors(data["areaCode"]), organizations=1
-        )
-        await publish_area_stats(UnitOfWork(conn, runtime), rows)
-
-    async def organization_dissolved(conn: Connection, event: Event) -> None:
-        area_code = await store.forget_organization(
+        dissolved = data.get("dissolvedOn")
+        was, now = await store.set_organization_state(
             conn,
-            uuid.UUID(event.data["organizationId"]),
-            date.fromisoformat(event.data["dissolvedOn"]),
+            uuid.UUID(data["organizationId"]),
+            data["areaCode"],
+            data["family"],
+            date.fromisoformat(dissolved) if dissolved else None,
         )
-        if area_code is None:
-            return
-        rows = await store.add_to_area_stats(conn, area_and_ancestors(area_code), organizations=-1)
+        if was == now:
+            return  # no change of state: no figure moves
+        rows = []
+        if was is not None:
+            rows += await store.add_to_area_stats(conn, area_and_ancestors(was), organizations=-1)
+        if now is not None:
+            rows += await store.add_to_area_stats(conn, area_and_ancestors(now), organizations=1)
         await publish_area_stats(UnitOfWork(conn, runtime), rows)
 
     async def activity_created(conn: Connection, event: Event) -> None:
@@ -80,8 +78,8 @@ def handlers(runtime: Runtime) -> dict[str, Callable[[Connection, Event], Awaita
         await publish_area_stats(UnitOfWork(conn, runtime), rows)
 
     return {
-        "gongjian.organizations.organization.established.v1": organization_established,
-        "gongjian.organizations.organization.dissolved.v1": organization_dissolved,
+        "gongjian.organizations.organization.established.v1": organization_changed,
+        "gongjian.organizations.organization.dissolved.v1": organization_changed,
         "gongjian.activities.activity.created.v1": activity_created,
     }
 

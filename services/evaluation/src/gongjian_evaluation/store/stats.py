@@ -12,29 +12,29 @@ from gongjian_kit.db import Connection, Executor
 STATS_COLUMNS = "area_code, organization_count, activity_count, updated_at"
 
 
-async def remember_organization(
-    conn: Connection, org_id: uuid.UUID, area_code: str, family: str
-) -> None:
+async def set_organization_state(
+    conn: Connection, org_id: uuid.UUID, area_code: str, family: str, dissolved_on: date | None
+) -> tuple[str | None, str | None]:
+    """Record an organisation's state; return (area it was counted in, area it counts in now).
+
+    Counters follow real state changes only: establishing an organisation already active, or
+    dissolving one already dissolved (a redelivery, a replay), moves no figure.
+    """
+    before = await conn.fetchrow(
+        "SELECT area_code, dissolved_on FROM organization_ref WHERE id = $1 FOR UPDATE", org_id
+    )
     await conn.execute(
-        "INSERT INTO organization_ref (id, area_code, family) VALUES ($1, $2, $3) "
-        "ON CONFLICT (id) DO UPDATE SET area_code = $2, family = $3, dissolved_on = NULL",
+        "INSERT INTO organization_ref (id, area_code, family, dissolved_on) "
+        "VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (id) DO UPDATE SET area_code = $2, family = $3, dissolved_on = $4",
         org_id,
         area_code,
         family,
-    )
-
-
-async def forget_organization(
-    conn: Connection, org_id: uuid.UUID, dissolved_on: date
-) -> str | None:
-    """Mark dissolved; return its area code, or None when it was unknown or already dissolved."""
-    area_code = await conn.fetchval(
-        "UPDATE organization_ref SET dissolved_on = $2 WHERE id = $1 AND dissolved_on IS NULL "
-        "RETURNING area_code",
-        org_id,
         dissolved_on,
     )
-    return str(area_code) if area_code is not None else None
+    was = before["area_code"] if before is not None and before["dissolved_on"] is None else None
+    now = area_code if dissolved_on is None else None
+    return was, now
 
 
 async def add_to_area_stats(
