@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
+from gongjian_kit import clock
 from gongjian_kit.auth import Caller
 from gongjian_organizations.bulk import cells
 from gongjian_organizations.bulk.columns import Column, SheetSpec
@@ -240,7 +240,7 @@ async def write(
         item.flag(SPEC.header("hostOrganizationId"), why_host)
         item.flag(SPEC.header("parentId"), why_parent)
         if item.problems:
-            _, problems = validate_organization(org, caller, date.today())
+            _, problems = validate_organization(org, caller, clock.today())
             merge_problems(item, [use_case_problem(item.row, p, header) for p in problems])
             written.problems += item.problems
         else:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from gongjian_kit import clock
+
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"  # ISO 7064 MOD 11-2: check character for sum % 11
 PHONE = re.compile(r"^1[3-9][0-9]{9}$")
@@ -47,8 +49,14 @@ def id_check_char(first17: str) -> str:
     return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
 
 
-def parse_resident_id(raw: str) -> tuple[ResidentId | None, tuple[str, str] | None]:
-    """The parsed number, or why it is not a valid one (Chinese, English)."""
+def parse_resident_id(
+    raw: str, today: date | None = None
+) -> tuple[ResidentId | None, tuple[str, str] | None]:
+    """The parsed number, or why it is not a valid one (Chinese, English).
+
+    ``today`` is the programme's day (``gongjian_kit.clock.today()``), against which a birth
+    date in the future is refused; callers pass it, and only when they do not is the clock read.
+    """
     number = raw.strip().upper()
     if (
         len(number) != 18
@@ -68,7 +76,7 @@ def parse_resident_id(raw: str) -> tuple[ResidentId | None, tuple[str, str] | No
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return None, ("公民身份号码中的出生日期无效", "The birth date in the ID number is invalid")
-    if born > date.today() or born.year < 1900:
+    if born > (today or clock.today()) or born.year < 1900:
         return None, ("公民身份号码中的出生日期无效", "The birth date in the ID number is invalid")
     gender = Gender.MALE if int(number[16]) % 2 else Gender.FEMALE
     return ResidentId(number, born, gender), None

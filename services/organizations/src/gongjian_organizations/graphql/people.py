@@ -10,6 +10,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
+from gongjian_kit import clock
 from gongjian_kit.auth import ADMIN_ROLES
 from gongjian_kit.gql import context_of
 from gongjian_organizations.domain import leaders as leader_domain
@@ -108,7 +109,7 @@ class Person:
 
     @strawberry.field
     def age(self) -> int:
-        return domain.age_on(self.birth_date, date.today())
+        return domain.age_on(self.birth_date, clock.today())
 
     @strawberry.field(
         description="超龄团员（28岁以上且未任团内职务）/ League member past 28 "
@@ -119,7 +120,7 @@ class Person:
         if status is not domain.PoliticalStatus.LEAGUE_MEMBER:
             return False
         leaders = await loaders.league_posts(info).load(uuid.UUID(self.id))
-        return domain.league_overage(status, self.birth_date, date.today(), leaders)
+        return domain.league_overage(status, self.birth_date, clock.today(), leaders)
 
     @strawberry.field(description="政治面貌历史 / Political status history")
     async def political_status_history(self, info: Info) -> list[PoliticalStatusChange]:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import strawberry
 from strawberry.types import Info
 
+from gongjian_kit import clock
 from gongjian_kit.auth import ADMIN_ROLES
 from gongjian_kit.gql import (
     Connection,
@@ -84,7 +85,7 @@ class PeopleQueries:
     async def person_by_id_number(self, info: Info, id_number: str) -> Person | None:
         ctx = context_of(info)
         ctx.caller.require_role(*ADMIN_ROLES)
-        parsed, _ = people_domain.parse_resident_id(id_number)
+        parsed, _ = people_domain.parse_resident_id(id_number, clock.today())
         if parsed is None:
             return None
         digest = protector_of(ctx.runtime).lookup_hash(parsed.number, "idNumber")
@@ -109,7 +110,7 @@ class PeopleQueries:
         ctx.caller.require_records()
         like = scope_like(info, area_code)
         limit, position = page_size(first), decode_cursor(after)
-        today = date.today()
+        today = clock.today()
         by = today + timedelta(days=max(0, min(within_days, 3660)))
         rows = await leader_store.due_for_reelection(ctx.runtime.db, like, by, position, limit + 1)
         orgs = await loaders.organization_by_id(info).load_many([r["id"] for r in rows])
@@ -164,7 +165,9 @@ class StartMembershipInput:
     person_id: strawberry.ID
     organization_id: strawberry.ID
     role: str = "成员"
-    since: date = strawberry.field(default_factory=date.today)
+    since: date | None = strawberry.field(
+        default=None, description="不填则为今天 / Defaults to today"
+    )
 
 
 @strawberry.input
@@ -302,7 +305,7 @@ class PeopleMutations:
         if errors:
             return MembershipPayload(membership=None, errors=errors)
         out = await leadership.start_membership(
-            ctx.runtime, ctx.caller, ids[0], ids[1], input.role, input.since
+            ctx.runtime, ctx.caller, ids[0], ids[1], input.role, input.since or clock.today()
         )
         return MembershipPayload(
             membership=Membership.from_row(out.row) if out.row else None,

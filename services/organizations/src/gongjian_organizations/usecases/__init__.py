@@ -8,6 +8,7 @@ from datetime import date
 
 import asyncpg
 
+from gongjian_kit import clock
 from gongjian_kit.areas import is_area_code
 from gongjian_kit.auth import ADMIN_ROLES, Caller
 from gongjian_kit.errors import ApiError, ErrorCode
@@ -58,7 +59,7 @@ class Outcome:
 
     def past_or_today(self, field_: str, day: date, zh_what: str, en_what: str) -> bool:
         """False (and an error) when ``day`` lies in the future."""
-        if day > date.today():
+        if day > clock.today():
             self.add(
                 field_,
                 ErrorCode.BAD_USER_INPUT,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from gongjian_kit import clock
 from gongjian_kit.areas import is_area_code
 from gongjian_kit.auth import ADMIN_ROLES, Caller
 from gongjian_kit.db import Connection
@@ -317,7 +318,7 @@ async def establish_organizations(
     """
     caller.require_role(*ADMIN_ROLES)
     result = BulkResult()
-    today = date.today()
+    today = clock.today()
     checked: dict[int, _ValidOrganization] = {}
     for index, entry in enumerate(orgs):
         valid, problems = validate_organization(entry, caller, today)

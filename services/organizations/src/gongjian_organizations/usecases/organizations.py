@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from gongjian_kit import clock
 from gongjian_kit.auth import ADMIN_ROLES, Caller
 from gongjian_kit.db import Connection
 from gongjian_kit.errors import ErrorCode
@@ -40,7 +41,7 @@ async def establish_organization(
     unit_ids = list(dict.fromkeys(unit_ids))
     for field_, zh, en in establishment_problems(establishment, len(unit_ids), host_id is not None):
         outcome.add(field_, ErrorCode.BAD_USER_INPUT, zh, en)
-    if founded_on is not None and founded_on > date.today():
+    if founded_on is not None and founded_on > clock.today():
         outcome.add(
             "foundedOn",
             ErrorCode.BAD_USER_INPUT,

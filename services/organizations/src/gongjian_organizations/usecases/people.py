@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
+from gongjian_kit import clock
 from gongjian_kit.areas import is_area_code
 from gongjian_kit.auth import ADMIN_ROLES, Caller
 from gongjian_kit.errors import ErrorCode
@@ -58,13 +59,15 @@ class ValidPerson:
     migrant_worker: bool
 
 
-def validate_person(person: PersonInput) -> tuple[ValidPerson | None, list[Problem]]:
-    """The rules every way in shares (API, import): no I/O."""
+def validate_person(
+    person: PersonInput, today: date | None = None
+) -> tuple[ValidPerson | None, list[Problem]]:
+    """The rules every way in shares (API, import): no I/O. ``today``: the programme's day."""
     problems: list[Problem] = []
     name = person.name.strip()
     if problem := name_problem(person.name, "姓名", "name", 50):
         problems.append(("name", BAD, *problem))
-    parsed, why = parse_resident_id(person.id_number)
+    parsed, why = parse_resident_id(person.id_number, today)
     if why:
         problems.append(("idNumber", BAD, *why))
     try:
@@ -152,8 +155,9 @@ async def register_people(
     result = Registration()
     valid: list[tuple[int, ValidPerson, bytes]] = []
     seen: dict[bytes, int] = {}
+    today = clock.today()  # one programme day for the whole batch
     for index, person in enumerate(people):
-        checked, problems = validate_person(person)
+        checked, problems = validate_person(person, today)
         result.rejected += [(index, p) for p in problems]
         if checked is None:
             continue
@@ -213,7 +217,6 @@ async def register_people(
             accepted.append((candidate, digest))
         if result.rejected and not skip_invalid:
             return result  # nothing written: the transaction commits empty
-        today = date.today()
         await people_store.insert_people(
             uow.conn,
             [
