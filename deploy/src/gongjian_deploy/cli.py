@@ -1,6 +1,6 @@
 """`gongjian up` starts the whole system locally; `gongjian token` prints a dev token;
 `gongjian import` / `template` / `export` move units, organisations and people in and out as
-XLSX or CSV."""
+XLSX or CSV; `gongjian outbox …` and `gongjian dlq …` operate the event plumbing."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from gongjian_deploy.client import GraphQLClient
 from gongjian_deploy.infra import port_open
+from gongjian_deploy.ops import register as register_operations
 from gongjian_deploy.stack import ROOT, SERVICES, Stack, StackConfig
 from gongjian_kit.auth import Role, issue_token
 
@@ -82,6 +83,9 @@ def up(args: argparse.Namespace) -> int:
                 "personal_data_key": config.personal_data_key,
                 "personal_data_hmac_key": config.personal_data_hmac_key,
                 "topic_namespace": config.topic_namespace,
+                # for `gongjian outbox …` and `gongjian dlq …`
+                "databases": {s: stack.database(s) for s in SERVICES},
+                "kafka_bootstrap": stack.bootstrap,
             }
         )
         token = issue_token(
@@ -309,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     export_cmd.add_argument("--out", help="XLSX file (default: coverage-<area>.xlsx)")
     _database_options(export_cmd)
     export_cmd.set_defaults(run=export)
+    register_operations(commands)
     args = parser.parse_args(argv)
     code: int = args.run(args)
     return code
