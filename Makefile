@@ -42,6 +42,7 @@ compose: install
 bench: install
 	$(UV) run python bench/run_all.py
 	$(UV) run python bench/coverage_scale.py
+	$(UV) run python bench/consumer_throughput.py
 
 clean:
 	rm -rf .gongjian .venv gateway/node_modules

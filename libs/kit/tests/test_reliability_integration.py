@@ -396,3 +396,37 @@ async def test_migrations_say_who_holds_the_lock_and_give_up(fresh_db, infra):
         await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
         await fresh_db.release(holder)
     assert load_migrations("kit", KIT_MIGRATIONS)
+
+
+async def set_states(conn: Connection, events: list[Event]) -> None:
+    """The batch form of ``set_state``: one executemany per run of events."""
+    if any(e.data.get("poison") for e in events):
+        raise ValueError("this event can never be applied")
+    await conn.executemany(
+        "INSERT INTO thing_state (subject, state, applied) VALUES ($1, $2, 1) "
+        "ON CONFLICT (subject) DO UPDATE SET state = $2, applied = thing_state.applied + 1",
+        [(e.subject, e.data["state"]) for e in events],
+    )
+
+
+async def test_a_batch_handler_leaves_out_only_the_bad_event(fresh_db, infra):
+    await prepare(fresh_db)
+    topic, group = names()
+    await ensure_topics(infra.bootstrap, [topic, dlq_topic(topic)])
+    events = [thing(f"b{n}", "ok", 1) for n in range(10)]
+    events.insert(5, thing("bad", "x", 1, poison=True))
+    await produce(infra.bootstrap, topic, [*events, events[0]])  # and one redelivered copy
+    consumer = EventConsumer(
+        ConsumerSpec(group, (topic,), {}, batch_handlers={TYPE: set_states}),
+        fresh_db,
+        infra.bootstrap,
+    )
+    task = await running(consumer)
+    try:
+        await wait_until(lambda: _count(fresh_db, 10), timeout_s=60)
+        await asyncio.sleep(1)
+        assert await state_of(fresh_db) == {f"b{n}": ("ok", 1) for n in range(10)}
+        dead = await read_all(infra.bootstrap, dlq_topic(topic))
+        assert [dict(r.headers)["dlq_error_type"] for r in dead] == [b"ValueError"]
+    finally:
+        await stop(consumer, task)
