@@ -25,18 +25,22 @@ AREA_STATS_UPDATED = "gongjian.evaluation.area-stats.updated.v1"
 
 async def publish_area_stats(uow: UnitOfWork, rows: list[asyncpg.Record]) -> None:
     """Tell subscribers (district data teams over Kafka, live GraphQL subscriptions) the figures."""
-    for row in rows:
-        await uow.publish(
-            AREA_STATS_UPDATED,
-            row["area_code"],
-            {
-                "areaCode": row["area_code"],
-                "level": area_level(row["area_code"]).value,
-                "organizationCount": row["organization_count"],
-                "activityCount": row["activity_count"],
-                "updatedAt": row["updated_at"].isoformat(),
-            },
-        )
+    await uow.publish_many(
+        [
+            (
+                AREA_STATS_UPDATED,
+                row["area_code"],
+                {
+                    "areaCode": row["area_code"],
+                    "level": area_level(row["area_code"]).value,
+                    "organizationCount": row["organization_count"],
+                    "activityCount": row["activity_count"],
+                    "updatedAt": row["updated_at"].isoformat(),
+                },
+            )
+            for row in rows
+        ]
+    )
     # Every replica LISTENs, so each one's subscribers hear it; delivered when this commits.
     await uow.conn.execute(
         "SELECT pg_notify($1, $2)",
