@@ -80,3 +80,33 @@ def test_images_copy_what_the_lockfile_pins_and_run_unprivileged():
     gateway = (DEPLOY / "docker" / "gateway.Dockerfile").read_text()
     assert "npm ci" in gateway
     assert "supergraph.graphql" in gateway
+
+
+PERSONAL_DATA = ["PERSONAL_DATA_KEY", "PERSONAL_DATA_KEY_VERSION", "PERSONAL_DATA_HMAC_KEY"]
+
+
+def test_k8s_gives_organizations_its_personal_data_keys_from_a_secret():
+    container = by_kind(DEPLOY / "k8s" / "organizations.yaml")["Deployment"]["spec"]["template"][
+        "spec"
+    ]["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    for name in [*PERSONAL_DATA, "PERSONAL_DATA_OLD_KEYS"]:
+        assert "value" not in env[name], f"{name} must not be written in the manifest"
+        ref = env[name]["valueFrom"]["secretKeyRef"]
+        assert ref["name"] == "gongjian-organizations"
+        assert ref["key"] == name.lower()
+        # Only the old keys (needed during a rotation) may be absent from the Secret.
+        assert ref.get("optional", False) is (name == "PERSONAL_DATA_OLD_KEYS")
+    # No manifest carries a Secret (it is created out of band, as config.yaml says).
+    kinds = {d["kind"] for p in (DEPLOY / "k8s").glob("*.yaml") for d in documents(p)}
+    assert "Secret" not in kinds
+    assert "personal_data_key" in (DEPLOY / "k8s" / "config.yaml").read_text()
+
+
+def test_compose_refuses_to_start_organizations_without_its_personal_data_keys():
+    env = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["organizations"][
+        "environment"
+    ]
+    for name in PERSONAL_DATA:
+        assert env[name] == f"${{{name}:?set {name}}}", env[name]
+    assert env["PERSONAL_DATA_OLD_KEYS"] == "${PERSONAL_DATA_OLD_KEYS:-}"

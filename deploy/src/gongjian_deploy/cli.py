@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from gongjian_deploy.client import GraphQLClient
 from gongjian_deploy.infra import port_open
+from gongjian_deploy.keys import register as register_keys
 from gongjian_deploy.ops import register as register_operations
 from gongjian_deploy.stack import ROOT, SERVICES, Stack, StackConfig
 from gongjian_kit.auth import Role, issue_token
@@ -314,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     _database_options(export_cmd)
     export_cmd.set_defaults(run=export)
     register_operations(commands)
+    register_keys(commands)
     args = parser.parse_args(argv)
     code: int = args.run(args)
     return code

@@ -64,6 +64,12 @@ class ServiceSettings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 4000
 
+    # Personal data key rotation (gongjian_kit.personal_data): new ciphertexts name this version
+    # of PERSONAL_DATA_KEY; PERSONAL_DATA_OLD_KEYS ("version:base64key,…") stay readable until
+    # `gongjian keys rotate` has re-encrypted everything under the current key.
+    personal_data_key_version: int = 1
+    personal_data_old_keys: str = Field(default="", repr=False)
+
     @property
     def is_development(self) -> bool:
         """Development turns on GraphiQL, introspection and detailed logs."""

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from gongjian_kit.app import ServiceDefinition, serve
 from gongjian_kit.events import EventCatalog
+from gongjian_kit.personal_data import PersonalDataKeyError, PersonalDataProtector
 from gongjian_kit.runtime import Runtime
+from gongjian_kit.settings import ServiceSettings
 from gongjian_organizations.graphql.schema import make_schema
 from gongjian_organizations.store.coverage_rebuild import rebuild_if_rules_changed
 from gongjian_organizations.usecases import RULES
@@ -37,4 +39,9 @@ definition = ServiceDefinition(
 
 
 def main() -> None:
+    # Refuse to start without well-formed personal data keys (the message names the variable).
+    try:
+        PersonalDataProtector.from_settings(ServiceSettings(service_name=definition.name))
+    except PersonalDataKeyError as error:
+        raise SystemExit(f"organizations: {error}") from None
     serve(definition)

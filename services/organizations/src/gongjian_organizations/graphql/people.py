@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import date
 from typing import TYPE_CHECKING, Annotated
@@ -13,6 +14,7 @@ from strawberry.types import Info
 from gongjian_kit import clock
 from gongjian_kit.auth import ADMIN_ROLES
 from gongjian_kit.gql import context_of
+from gongjian_kit.personal_data import PersonalDataError
 from gongjian_organizations.domain import leaders as leader_domain
 from gongjian_organizations.domain import people as domain
 from gongjian_organizations.graphql import loaders
@@ -21,6 +23,8 @@ from gongjian_organizations.usecases.people import protector_of
 
 if TYPE_CHECKING:
     from gongjian_organizations.graphql.types import Organization, Unit
+
+log = logging.getLogger(__name__)
 
 OrganizationRef = Annotated["Organization", strawberry.lazy("gongjian_organizations.graphql.types")]
 UnitRef = Annotated["Unit", strawberry.lazy("gongjian_organizations.graphql.types")]
@@ -75,8 +79,16 @@ class Person:
         )
         if blob is None:
             return None
+        try:
+            clear = protector_of(context_of(info).runtime).decrypt(bytes(blob), field, person_id)
+        except PersonalDataError as error:
+            # Another person's ciphertext copied into this row, an altered one or a key no
+            # longer configured: the caller gets the masked value, the operator this line and
+            # gongjian_personal_data_unreadable_total.
+            log.error("personal data not shown: %s", error)
+            return None
         await loaders.personal_data_audit(info).load((person_id, field))
-        return protector_of(context_of(info).runtime).decrypt(bytes(blob), field)
+        return clear
 
     @strawberry.field(
         description="公民身份号码 / Resident ID number (masked unless allowed; "
@@ -91,7 +103,7 @@ class Person:
     async def phone(self, info: Info) -> str | None:
         if self.phone_masked is None or not self._may_unmask(info):
             return self.phone_masked
-        return await self._clear(info, "phone")
+        return await self._clear(info, "phone") or self.phone_masked
 
     @strawberry.field(
         description="本次是否可见完整个人信息 / Whether personal data is shown unmasked to you"

@@ -138,9 +138,7 @@ class Registration:
 def protector_of(runtime: Runtime) -> PersonalDataProtector:
     found = runtime.extras.get("protector")
     if found is None:
-        found = PersonalDataProtector(
-            runtime.settings.personal_data_key, runtime.settings.personal_data_hmac_key
-        )
+        found = PersonalDataProtector.from_settings(runtime.settings)
         runtime.extras["protector"] = found
     assert isinstance(found, PersonalDataProtector)
     return found
@@ -230,9 +228,10 @@ async def register_people(
                     p.area_code,
                     p.migrant_worker,
                     digest,
-                    protector.encrypt(p.id_number, "idNumber"),
+                    # bound to the person's id, made here (not by the database) for that
+                    protector.encrypt(p.id_number, "idNumber", p.id),
                     mask_id_number(p.id_number),
-                    protector.encrypt(p.phone, "phone") if p.phone else None,
+                    protector.encrypt(p.phone, "phone", p.id) if p.phone else None,
                     mask_phone(p.phone) if p.phone else None,
                 )
                 for p, digest in accepted
