@@ -24,8 +24,16 @@ AREA_LEVEL_LABELS = {
 }
 
 
-def is_area_code(code: str) -> bool:
-    return len(code) == AREA_CODE_LENGTH and code.isdigit() and code[:6] != "000000"
+def is_area_code(code: object) -> bool:
+    """Twelve ASCII digits, not all-zero in the district part (``str.isdigit`` alone would take
+    full-width ２ and other Unicode digits)."""
+    return (
+        isinstance(code, str)
+        and len(code) == AREA_CODE_LENGTH
+        and code.isascii()
+        and code.isdigit()
+        and code[:6] != "000000"
+    )
 
 
 def area_level(code: str) -> AreaLevel:

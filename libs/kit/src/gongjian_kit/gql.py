@@ -17,7 +17,6 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
@@ -27,6 +26,7 @@ from strawberry.types import Info
 from gongjian_kit.auth import Caller
 from gongjian_kit.db import request_statements
 from gongjian_kit.errors import ApiError, ErrorCode, unauthenticated
+from gongjian_kit.guard import CodedParserCache, GuardedFederationSchema, RequestGuard
 from gongjian_kit.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -213,8 +213,8 @@ class MaskInternalErrors(MaskErrors):
         original = error.original_error
         if original is None:
             return False  # syntax and validation errors: the caller's, and safe to show
-        if isinstance(original, ApiError):
-            return False
+        if isinstance(original, ApiError | GraphQLError):
+            return False  # typed errors, and variables that do not fit their types
         log.error("unexpected error at %s", error.path, exc_info=original)
         return True
 
@@ -233,8 +233,13 @@ class ApiErrorExtensions(SchemaExtension):
         for error in getattr(result, "errors", None) or []:
             if isinstance(error.original_error, ApiError):
                 error.extensions = {**(error.extensions or {}), **error.original_error.extensions}
-            elif error.original_error is None and not (error.extensions or {}).get("code"):
+            elif (error.extensions or {}).get("code"):
+                continue
+            elif error.original_error is None:
                 error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+            elif isinstance(error.original_error, GraphQLError):
+                # A variable's value that does not fit its type: the caller's input.
+                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
 
 
 class SqlStatementCount(SchemaExtension):
@@ -268,9 +273,10 @@ def schema_extensions(
         rules += (NoSchemaIntrospectionCustomRule,)
     # Factories, not instances: strawberry makes a fresh extension per request from each.
     extensions: list[Any] = [
-        lambda: ParserCache(maxsize=512),
+        lambda: CodedParserCache(maxsize=512),
         lambda: AddValidationRules(list(rules)),
         lambda: ValidationCache(maxsize=512),
+        RequestGuard,  # after ValidationCache: it adds its errors to validation's
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         ApiErrorExtensions,
         MaskInternalErrors,
@@ -295,7 +301,7 @@ def build_schema(
     from gongjian_kit.settings import ServiceSettings  # noqa: PLC0415
 
     settings = settings or ServiceSettings()
-    return strawberry.federation.Schema(
+    return GuardedFederationSchema(
         query=query,
         mutation=mutation,
         subscription=subscription,

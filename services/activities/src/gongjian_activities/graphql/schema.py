@@ -14,7 +14,8 @@ from strawberry.types import Info
 from gongjian_activities import usecases
 from gongjian_activities.domain import activities as domain
 from gongjian_activities.store import activities as store
-from gongjian_kit.errors import ErrorCode
+from gongjian_kit import guard
+from gongjian_kit.errors import ApiError
 from gongjian_kit.gql import (
     Connection,
     UserError,
@@ -24,7 +25,6 @@ from gongjian_kit.gql import (
     make_connection,
     page_size,
     seq_page,
-    user_error,
     user_error_from,
 )
 from gongjian_kit.settings import ServiceSettings
@@ -93,9 +93,8 @@ class Activity:
         async def load(ids: list[uuid.UUID]) -> list[asyncpg.Record | None]:
             return await store.activities_by_id(ctx.runtime.db, ids, scope)
 
-        try:
-            key = uuid.UUID(str(id))
-        except ValueError:
+        key = guard.id_or_none(id)
+        if key is None:
             return None
         row = await ctx.loader("activity_by_id", lambda: DataLoader(load_fn=load)).load(key)
         return cls.from_row(row) if row else None
@@ -108,7 +107,7 @@ class Organization:
     @classmethod
     def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization:
         context_of(info).caller  # noqa: B018 - authenticates the call (raises without a token)
-        return cls(id=id)
+        return cls(id=strawberry.ID(str(guard.parse_id(id))))
 
     @strawberry.field(
         description="该组织主办的活动，最新的在前 / Activities it organised, newest first"
@@ -205,19 +204,9 @@ class Mutation:
         ids: list[uuid.UUID] = []
         for i, raw in enumerate(input.organizer_ids):
             try:
-                ids.append(uuid.UUID(str(raw)))
-            except ValueError:
-                return CreateActivityPayload(
-                    activity=None,
-                    errors=[
-                        user_error(
-                            f"organizerIds[{i}]",
-                            ErrorCode.BAD_USER_INPUT,
-                            "编号格式无效",
-                            "Malformed id",
-                        )
-                    ],
-                )
+                ids.append(guard.parse_id(raw, f"organizerIds[{i}]"))
+            except ApiError as exc:
+                return CreateActivityPayload(activity=None, errors=[user_error_from(exc)])
         row, errors = await usecases.create_activity(
             ctx.runtime,
             ctx.caller,

@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from gongjian_evaluation.live import broadcaster_of
 from gongjian_evaluation.store import stats as store
+from gongjian_kit import guard
 from gongjian_kit.gql import RequestContext, build_schema, context_of
 from gongjian_kit.settings import ServiceSettings
 
@@ -76,7 +77,7 @@ class Organization:
     @classmethod
     def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization:
         context_of(info).caller  # noqa: B018 - authenticates the call (raises without a token)
-        return cls(id=id)
+        return cls(id=strawberry.ID(str(guard.parse_id(id))))
 
     @strawberry.field(description="活动概况 / Activity summary")
     async def activity_summary(self, info: Info) -> ActivitySummary | None:
@@ -86,9 +87,8 @@ class Organization:
         async def load(ids: list[uuid.UUID]) -> list[asyncpg.Record | None]:
             return await store.activity_summaries(ctx.runtime.db, ids, scope)
 
-        try:
-            key = uuid.UUID(str(self.id))
-        except ValueError:
+        key = guard.id_or_none(self.id)
+        if key is None:
             return None
         row = await ctx.loader("summaries", lambda: DataLoader(load_fn=load)).load(key)
         if row is None:

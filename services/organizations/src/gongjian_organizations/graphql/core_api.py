@@ -8,8 +8,9 @@ from datetime import date
 import strawberry
 from strawberry.types import Info
 
+from gongjian_kit import guard
 from gongjian_kit.auth import Role
-from gongjian_kit.errors import ErrorCode
+from gongjian_kit.errors import ApiError, ErrorCode
 from gongjian_kit.gql import (
     Connection,
     UserError,
@@ -51,13 +52,9 @@ def parse_ids(raw: list[strawberry.ID], field: str) -> tuple[list[uuid.UUID], li
     ids, errors = [], []
     for i, value in enumerate(raw):
         try:
-            ids.append(uuid.UUID(str(value)))
-        except ValueError:
-            errors.append(
-                user_error(
-                    f"{field}[{i}]", ErrorCode.BAD_USER_INPUT, "编号格式无效", "Malformed id"
-                )
-            )
+            ids.append(guard.parse_id(value, f"{field}[{i}]"))
+        except ApiError as exc:
+            errors.append(user_error_from(exc))
     return ids, errors
 
 
@@ -101,7 +98,7 @@ class CoreQueries:
         ctx.caller.require_records()
         like = scope_like(info, area_code)
         only = (
-            [uuid.UUID(o) for o in ctx.caller.orgs]
+            [key for o in ctx.caller.orgs if (key := guard.id_or_none(o))]
             if ctx.caller.roles == frozenset({Role.ORG_ADMIN})
             else None
         )
@@ -152,9 +149,8 @@ class CoreQueries:
     @strawberry.field(description="按编号查单位 / A unit by id")
     async def unit(self, info: Info, id: strawberry.ID) -> Unit | None:
         context_of(info).caller.require_records()
-        try:
-            key = uuid.UUID(str(id))
-        except ValueError:
+        key = guard.id_or_none(id)
+        if key is None:
             return None
         row = await loaders.unit_by_id(info).load(key)
         return Unit.from_row(row) if row else None

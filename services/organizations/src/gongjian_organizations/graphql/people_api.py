@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import strawberry
 from strawberry.types import Info
 
-from gongjian_kit import clock
+from gongjian_kit import clock, guard
 from gongjian_kit.auth import ADMIN_ROLES
 from gongjian_kit.gql import (
     Connection,
@@ -72,11 +72,8 @@ class PeopleQueries:
 
     @strawberry.field(description="按编号查人员 / A person by id")
     async def person(self, info: Info, id: strawberry.ID) -> Person | None:
-        try:
-            key = uuid.UUID(str(id))
-        except ValueError:
-            return None
-        return await _visible_person(info, key)
+        key = guard.id_or_none(id)
+        return None if key is None else await _visible_person(info, key)
 
     @strawberry.field(
         description="按公民身份号码查人员（查重用，需管理员）/ Find a person by "

@@ -10,6 +10,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
+from gongjian_kit import guard
 from gongjian_kit.areas import AREA_LEVEL_LABELS, area_and_ancestors
 from gongjian_kit.areas import AreaLevel as DomainAreaLevel
 from gongjian_kit.gql import (
@@ -283,11 +284,7 @@ class Organization:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization | None:
-        try:
-            key = uuid.UUID(str(id))
-        except ValueError:
-            return None
-        return await _organization(info, key)
+        return await _organization(info, guard.id_or_none(id))
 
 
 async def _organization(info: Info, org_id: uuid.UUID | None) -> Organization | None:
