@@ -8,6 +8,7 @@ import {
 } from '@graphql-hive/gateway';
 import { GraphQLError } from 'graphql';
 import { maskError } from 'graphql-yoga';
+import { useRequestLimits } from './limits.ts';
 
 const env = process.env;
 const production = env.ENVIRONMENT === 'production';
@@ -101,8 +102,9 @@ export const gatewayConfig = defineConfig({
       },
     },
   },
-  // Production hardening: depth and token limits at the edge too.
-  maxDepth: production ? 12 : undefined,
-  maxTokens: production ? 4000 : undefined,
+  // Limits on body size, tokens, depth, aliases, directives, repeated fields and estimated cost,
+  // in every environment (limits.ts): one oversized document would otherwise stall the gateway
+  // for every caller. They replace the built-in maxTokens/maxDepth, whose errors carry no code.
+  plugins: () => [useRequestLimits()],
   disableIntrospection: production ? { disableIf: () => true } : undefined,
 });
