@@ -69,3 +69,25 @@ def test_scope_checks_raise_forbidden():
     subscriber = Caller(subject="s", roles=frozenset({Role.DATA_SUBSCRIBER}), area="330106000000")
     with pytest.raises(ApiError):
         subscriber.require_records()
+
+
+def test_a_token_living_longer_than_the_cap_is_refused(verifier):
+    week = issue_token(SECRET, subject="u", roles=[], area="330106000000", ttl_s=7 * 24 * 3600)
+    with pytest.raises(ApiError) as caught:
+        verifier.verify(week)
+    assert caught.value.code == "UNAUTHENTICATED"
+    no_iat = jwt.encode(
+        {
+            "sub": "u",
+            "area": "330106000000",
+            "exp": int(time.time()) + 30 * 3600,
+            "iss": "gongjian",
+        },
+        SECRET,
+        algorithm="HS256",
+    )
+    with pytest.raises(ApiError):
+        verifier.verify(no_iat)
+    day = issue_token(SECRET, subject="u", roles=[], area="330106000000", ttl_s=12 * 3600)
+    caller = verifier.verify(day)
+    assert caller.expires_at - time.time() == pytest.approx(12 * 3600, abs=5)

@@ -38,6 +38,7 @@ class Caller:
     area: str
     orgs: frozenset[str] = field(default_factory=frozenset)
     token: str = field(default="", repr=False)
+    expires_at: float = float("inf")  # the token's exp: a subscription ends there
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
@@ -133,14 +134,19 @@ class TokenVerifier:
             roles = frozenset(Role(r) for r in claims.get("roles", []))
             area = str(claims["area"])
             area_prefix(area)
+            expires_at = float(claims["exp"])
+            issued_at = float(claims.get("iat", time.time()))
         except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
             raise unauthenticated() from exc
+        if expires_at - issued_at > self.settings.jwt_max_lifetime_s + 60:  # 60 s of clock skew
+            raise unauthenticated()
         return Caller(
             subject=str(claims["sub"]),
             roles=roles,
             area=area,
             orgs=frozenset(str(o) for o in claims.get("orgs", [])),
             token=token,
+            expires_at=expires_at,
         )
 
     def from_authorization(self, header: str | None) -> Caller:

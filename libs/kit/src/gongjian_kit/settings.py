@@ -37,6 +37,8 @@ class ServiceSettings(BaseSettings):
     jwt_jwks_url: str = ""
     jwt_audience: str = ""
     jwt_issuer: str = "gongjian"
+    # A token living longer than this (exp - iat) is refused, whoever signed it.
+    jwt_max_lifetime_s: int = 12 * 3600
 
     # base64 keys for personal data (AES-256-GCM, HMAC-SHA256); the local runner generates them
     personal_data_key: str = Field(default="", repr=False)

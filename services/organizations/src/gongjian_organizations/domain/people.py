@@ -60,6 +60,7 @@ def parse_resident_id(
     number = raw.strip().upper()
     if (
         len(number) != 18
+        or not number.isascii()  # str.isdigit() also takes ２ and ², which int() refuses
         or not number[:17].isdigit()
         or not (number[17].isdigit() or number[17] == "X")
     ):
