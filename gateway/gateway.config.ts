@@ -11,7 +11,13 @@ import { maskError } from 'graphql-yoga';
 import { useRequestLimits } from './limits.ts';
 
 const env = process.env;
-const production = env.ENVIRONMENT === 'production';
+// Production unless told otherwise: a missing variable never turns the hardening off.
+const production = env.ENVIRONMENT !== 'development';
+// Sent to every subgraph call: only requests carrying it may ask _entities and _service.
+const gatewaySecret = env.GATEWAY_SECRET ?? '';
+if (production && gatewaySecret.length < 32) {
+  throw new Error('set GATEWAY_SECRET (32+ characters, shared with the subgraphs) in production');
+}
 const secret = env.JWT_SECRET ?? '';
 const jwksUrl = env.JWT_JWKS_URL ?? '';
 if (!secret && !jwksUrl) {
@@ -45,6 +51,33 @@ function tokenFromConnectionParams({ serverContext }: { serverContext?: unknown 
   return { prefix: 'Bearer', token: value.replace(/^Bearer\s+/i, '') };
 }
 
+// In production, validation errors do not spell out the schema one "Did you mean …?" at a time
+// (introspection is off there; suggestions would undo that).
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+function useNoSuggestions() {
+  return {
+    onValidate() {
+      return ({ valid, result, setResult }: {
+        valid: boolean;
+        result: readonly GraphQLError[];
+        setResult: (errors: GraphQLError[]) => void;
+      }) => {
+        if (valid) return;
+        setResult(
+          result.map((error) =>
+            error.message.includes('Did you mean')
+              ? new GraphQLError(error.message.replace(SUGGESTION, ''), {
+                  nodes: error.nodes,
+                  extensions: error.extensions,
+                })
+              : error,
+          ),
+        );
+      };
+    },
+  };
+}
+
 const subgraph = (name: string, fallback: string) => env[`${name.toUpperCase()}_URL`] ?? fallback;
 const bearer = 'Bearer {context.jwt.token.value}';
 // Identical concurrent subgraph calls are merged by default; benchmarks turn that off so that
@@ -76,8 +109,11 @@ export const gatewayConfig = defineConfig({
   },
   propagateHeaders: {
     fromClientToSubgraphs({ request }) {
+      const headers: Record<string, string> = {};
       const authorization = request.headers.get('authorization');
-      return authorization ? { authorization } : {};
+      if (authorization) headers.authorization = authorization;
+      if (gatewaySecret) headers['x-gongjian-gateway'] = gatewaySecret;
+      return headers;
     },
   },
   transportEntries: {
@@ -105,6 +141,6 @@ export const gatewayConfig = defineConfig({
   // Limits on body size, tokens, depth, aliases, directives, repeated fields and estimated cost,
   // in every environment (limits.ts): one oversized document would otherwise stall the gateway
   // for every caller. They replace the built-in maxTokens/maxDepth, whose errors carry no code.
-  plugins: () => [useRequestLimits()],
+  plugins: () => (production ? [useRequestLimits(), useNoSuggestions()] : [useRequestLimits()]),
   disableIntrospection: production ? { disableIf: () => true } : undefined,
 });

@@ -110,3 +110,32 @@ def test_compose_refuses_to_start_organizations_without_its_personal_data_keys()
     for name in PERSONAL_DATA:
         assert env[name] == f"${{{name}:?set {name}}}", env[name]
     assert env["PERSONAL_DATA_OLD_KEYS"] == "${PERSONAL_DATA_OLD_KEYS:-}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_subgraphs_get_the_gateway_secret_and_a_metrics_port_of_their_own(service):
+    deployment = by_kind(DEPLOY / "k8s" / f"{service}.yaml")["Deployment"]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["GATEWAY_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "gongjian-gateway"
+    assert env["ENVIRONMENT"]["value"] == "production"
+    metrics = env["METRICS_PORT"]["value"]
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == metrics
+    assert int(metrics) in {p["containerPort"] for p in container["ports"]}
+    gateway = by_kind(DEPLOY / "k8s" / "gateway.yaml")
+    gateway_env = {
+        e["name"] for e in gateway["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert "GATEWAY_SECRET" in gateway_env
+    # The subgraphs' service port is open to the gateway only; metrics to monitoring only.
+    rules = gateway["NetworkPolicy"]["spec"]["ingress"]
+    assert {tuple(p["port"] for p in r["ports"]) for r in rules} == {(8080,), (int(metrics),)}
+
+
+def test_compose_refuses_to_start_without_the_gateway_secret():
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    for name in [*SERVICES, "gateway"]:
+        assert compose["services"][name]["environment"]["GATEWAY_SECRET"].startswith(
+            "${GATEWAY_SECRET:?"
+        )

@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from gongjian_deploy.client import GraphQLClient
-from gongjian_deploy.pytest_plugin import CREATE_ACTIVITY, ESTABLISH, District
+from gongjian_deploy.pytest_plugin import CREATE_ACTIVITY, ESTABLISH, District, token_for
+from gongjian_kit.hardening import GATEWAY_HEADER
 
 pytestmark = pytest.mark.system
 
@@ -150,9 +151,22 @@ def test_a_subgraph_reached_directly_is_no_back_door(district: District, service
         "... on Organization { id } } }"
     )
     org = {"__typename": "Organization", "id": "00000000-0000-0000-0000-000000000000"}
+    url = district.stack.service_url(service)
+    token = token_for(district.stack, "DISTRICT_ADMIN", district.code)
+    for headers in ({}, {"authorization": f"Bearer {token}"}, {GATEWAY_HEADER: "guessed"}):
+        # _entities and _service answer the gateway only, whoever the caller is
+        response = httpx.post(
+            url, json={"query": query, "variables": {"r": [org]}}, headers=headers, timeout=10
+        )
+        assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN", headers
+        sdl = httpx.post(url, json={"query": "{ _service { sdl } }"}, headers=headers, timeout=10)
+        assert sdl.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert "type Query" not in sdl.text
+    # The gateway's secret without a token: still no answer without a caller.
     response = httpx.post(
-        district.stack.service_url(service),
+        url,
         json={"query": query, "variables": {"r": [org]}},
+        headers={GATEWAY_HEADER: district.stack.config.gateway_secret},
         timeout=10,
     )
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -10,8 +10,14 @@ import httpx
 class GraphQLClient:
     """POSTs GraphQL documents with a bearer token; returns the whole response body."""
 
-    def __init__(self, url: str, token: str | None = None, timeout_s: float = 30.0) -> None:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        timeout_s: float = 30.0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        headers = {**(headers or {}), **({"authorization": f"Bearer {token}"} if token else {})}
         self.url = url
         self.http = httpx.Client(headers=headers, timeout=timeout_s)
 

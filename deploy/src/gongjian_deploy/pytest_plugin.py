@@ -19,6 +19,7 @@ import pytest
 from gongjian_deploy.client import GraphQLClient
 from gongjian_deploy.stack import Stack, StackConfig
 from gongjian_kit.auth import issue_token
+from gongjian_kit.hardening import GATEWAY_HEADER
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +131,11 @@ class District:
     def client(
         self, role: str, area: str, orgs: list[str] | None = None, url: str | None = None
     ) -> GraphQLClient:
-        return GraphQLClient(url or self.url, token_for(self.stack, role, area, orgs))
+        """A client of the gateway, or of a subgraph as the gateway calls it (with its secret)."""
+        headers = {GATEWAY_HEADER: self.stack.config.gateway_secret} if url else {}
+        return GraphQLClient(
+            url or self.url, token_for(self.stack, role, area, orgs), headers=headers
+        )
 
     def credit_code(self) -> str:
         from gongjian_organizations.domain.credit_code import credit_code_check_char  # noqa: PLC0415

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -49,6 +52,8 @@ class StackConfig:
     database_prefix: str = "gongjian"
     topic_namespace: str = ""
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Only the gateway knows it: the subgraphs answer _service/_entities to it alone.
+    gateway_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     personal_data_key: str = field(default_factory=new_key)
     personal_data_hmac_key: str = field(default_factory=new_key)
     fast_unsafe_postgres: bool = False
@@ -96,6 +101,8 @@ class Stack:
         return {
             **os.environ,
             "SERVICE_NAME": name,
+            "ENVIRONMENT": "development",
+            "GATEWAY_SECRET": self.config.gateway_secret,
             "HOST": "127.0.0.1",
             "PORT": str(self.config.service_ports[name]),
             "DATABASE_URL": self.database(name),
@@ -136,6 +143,8 @@ class Stack:
         env = {
             **os.environ,
             "JWT_SECRET": self.config.jwt_secret,
+            "ENVIRONMENT": "development",
+            "GATEWAY_SECRET": self.config.gateway_secret,
             "GATEWAY_HOST": "127.0.0.1",
             "GATEWAY_PORT": str(self.config.gateway_port),
             "GATEWAY_DEDUPLICATE": "true" if self.config.gateway_deduplicate else "false",
@@ -196,6 +205,86 @@ class Stack:
         if self.postgres is not None and (pid := self.postgres.pid()):
             found["postgres"] = pid
         return found
+
+    # Fault injection (tests/chaos, gongjian_deploy.chaos): more replicas, kill -9, restarts.
+
+    def part(self, name: str) -> Part | None:
+        """The running part called ``name`` (``evaluation``, ``evaluation#2``, ``gateway``)."""
+        return next((p for p in self.parts if p.name == name), None)
+
+    def start_replica(
+        self, service: str, replica: int = 2, port: int | None = None, *, wait_ready: bool = True
+    ) -> Part:
+        """Start another process of ``service`` on its own port, sharing its database and
+        consumer groups (so its relay and consumers compete with the first one's)."""
+        port = port or free_port()
+        part = self._spawn(
+            f"{service}#{replica}",
+            [sys.executable, "-m", f"gongjian_{service}"],
+            env={**self.service_env(service), "PORT": str(port)},
+            cwd=ROOT,
+            url=f"http://127.0.0.1:{port}/graphql",
+            port=port,
+        )
+        if wait_ready:
+            self.wait_ready(f"http://127.0.0.1:{port}/readyz", part.name)
+        return part
+
+    def kill_part(self, name: str) -> Part:
+        """``kill -9`` one part (its process group, by pid); return it, dead, to restart."""
+        part = self.part(name)
+        if part is None:
+            raise LookupError(f"no running part called {name}")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(part.process.pid, signal.SIGKILL)
+        part.process.wait(10)
+        self.parts.remove(part)
+        return part
+
+    def stop_part(self, name: str) -> Part:
+        """Stop one part gracefully (SIGTERM, then SIGKILL if it lingers); return it to restart."""
+        part = self.part(name)
+        if part is None:
+            raise LookupError(f"no running part called {name}")
+        stop_process(part.process)
+        self.parts.remove(part)
+        return part
+
+    def restart_part(self, dead: Part, *, wait_ready: bool = True) -> Part:
+        """Start a killed service part again, same name and port."""
+        service = dead.name.split("#", maxsplit=1)[0]
+        port = urlsplit(dead.url).port
+        if service not in SERVICES or port is None:
+            raise ValueError(f"only services can be restarted this way, not {dead.name}")
+        part = self._spawn(
+            dead.name,
+            [sys.executable, "-m", f"gongjian_{service}"],
+            env={**self.service_env(service), "PORT": str(port)},
+            cwd=ROOT,
+            url=dead.url,
+            port=port,
+        )
+        if wait_ready:
+            self.wait_ready(f"http://127.0.0.1:{port}/readyz", dead.name)
+        return part
+
+    def stop_broker(self) -> None:
+        """Stop the stack's own broker (Tansu keeps everything in memory: all is lost)."""
+        if self.broker is None:
+            raise RuntimeError("the broker is external (KAFKA_BOOTSTRAP): it cannot be stopped")
+        self.broker.stop()
+
+    def start_broker(self) -> None:
+        """Start the stack's own broker again, on the same port."""
+        if self.broker is None:
+            raise RuntimeError("the broker is external (KAFKA_BOOTSTRAP): it cannot be started")
+        self.broker.start()
+
+    def restart_postgres(self, down_s: float = 0.0) -> None:
+        """Restart the stack's own PostgreSQL (every connection is cut), down ``down_s``."""
+        if self.postgres is None:
+            raise RuntimeError("PostgreSQL is external (DATABASE_URL): it cannot be restarted")
+        self.postgres.restart(down_s)
 
     def stop(self) -> None:
         for part in reversed(self.parts):

@@ -108,10 +108,12 @@ async def test_a_malformed_id_finds_nothing():
 )
 async def test_malformed_entity_representations_are_bad_user_input(representation):
     good = {"__typename": "Thing", "id": str(uuid.UUID(int=7))}
+    as_gateway = RequestContext(None, None)  # type: ignore[arg-type]
+    as_gateway.from_gateway = True  # _entities answers the gateway only
     result = await run(
         "query($r: [_Any!]!) { _entities(representations: $r) { ... on Thing { id } } }",
         {"r": [good, representation]},
-        context_value=RequestContext(None, None),  # type: ignore[arg-type]
+        context_value=as_gateway,
     )
     assert codes(result) == ["BAD_USER_INPUT"]
     assert result.data == {"_entities": [{"id": good["id"]}, None]}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,6 +26,7 @@ from gongjian_kit.consumer import ConsumerSpec, EventConsumer
 from gongjian_kit.db import create_pool
 from gongjian_kit.events import EventCatalog
 from gongjian_kit.gql import RequestContext
+from gongjian_kit.hardening import GATEWAY_HEADER, from_gateway
 from gongjian_kit.kafka import broker_reachable, ensure_topics
 from gongjian_kit.migrations import migrate
 from gongjian_kit.outbox import OutboxRelay
@@ -65,12 +66,18 @@ class GongjianGraphQL(GraphQL[RequestContext, None]):
         self.runtime = runtime
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:
-        return RequestContext(self.runtime, request.headers.get("authorization"))
+        context = RequestContext(self.runtime, request.headers.get("authorization"))
+        secret = self.runtime.settings.gateway_secret
+        context.from_gateway = not secret or from_gateway(
+            request.headers.get(GATEWAY_HEADER), secret
+        )
+        return context
 
 
 def create_app(definition: ServiceDefinition, settings: ServiceSettings | None = None) -> Starlette:
     """Build the ASGI app; its lifespan migrates, then runs the relay and the consumers."""
     settings = settings or ServiceSettings(service_name=definition.name)
+    check_production_settings(settings)
     runtime = Runtime(
         settings=settings,
         catalog=definition.catalog,
@@ -137,6 +144,8 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             )
         )
         # Objects made at start-up live forever: keep the collector from walking them (p99).
+        if settings.metrics_port is not None:
+            start_http_server(settings.metrics_port, addr=settings.host)
         gc.collect()
         gc.freeze()
         log.info("%s ready on %s:%d", definition.name, settings.host, settings.port)
@@ -162,18 +171,45 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    routes = [
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_app),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    if settings.metrics_port is None:
+        routes.append(Route("/metrics", metrics))
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql_app),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics),
-        ],
+        routes=routes,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
     return app
+
+
+class ConfigurationError(RuntimeError):
+    """A setting production cannot run without."""
+
+
+def check_production_settings(settings: ServiceSettings) -> None:
+    """Refuse to start production without what keeps it closed."""
+    if settings.is_development:
+        return
+    missing = [
+        name
+        for name, value in (
+            ("GATEWAY_SECRET", settings.gateway_secret),
+            ("JWT_SECRET or JWT_JWKS_URL", settings.jwt_secret or settings.jwt_jwks_url),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigurationError(
+            f"{settings.service_name}: ENVIRONMENT=production needs {', '.join(missing)} "
+            "(set ENVIRONMENT=development for a local run)"
+        )
+    if len(settings.gateway_secret) < 32:
+        raise ConfigurationError("GATEWAY_SECRET must be at least 32 characters")
 
 
 async def readiness(runtime: Runtime) -> JSONResponse:

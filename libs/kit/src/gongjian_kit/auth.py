@@ -40,6 +40,10 @@ class Caller:
     token: str = field(default="", repr=False)
     expires_at: float = float("inf")  # the token's exp: a subscription ends there
 
+    def seconds_left(self) -> float:
+        """How long the token stays valid: what a subscription may still run."""
+        return self.expires_at - time.time()
+
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
 

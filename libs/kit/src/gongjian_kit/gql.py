@@ -27,6 +27,7 @@ from gongjian_kit.auth import Caller
 from gongjian_kit.db import request_statements
 from gongjian_kit.errors import ApiError, ErrorCode, unauthenticated
 from gongjian_kit.guard import CodedParserCache, GuardedFederationSchema, RequestGuard
+from gongjian_kit.hardening import GatewayOnly, NoSuggestions
 from gongjian_kit.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class RequestContext:
         self.runtime = runtime
         self.authorization = authorization
         self.connection_params: dict[str, Any] | None = None
+        # Set by the app: the request carries the gateway's secret (may ask _entities/_service).
+        self.from_gateway = False
         self._caller: Caller | None = None
         self._loaders: dict[str, DataLoader[Any, Any]] = {}
 
@@ -277,11 +280,14 @@ def schema_extensions(
         lambda: AddValidationRules(list(rules)),
         lambda: ValidationCache(maxsize=512),
         RequestGuard,  # after ValidationCache: it adds its errors to validation's
+        GatewayOnly,
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         ApiErrorExtensions,
         MaskInternalErrors,
     ]
-    if not production:
+    if production:
+        extensions.append(NoSuggestions)
+    else:
         extensions.append(SqlStatementCount)
     return extensions
 

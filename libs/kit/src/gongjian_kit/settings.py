@@ -17,7 +17,8 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
 
     service_name: str = "gongjian"
-    environment: Literal["development", "production"] = "development"
+    # Production unless told otherwise: a missing variable must never switch the hardening off.
+    environment: Literal["development", "production"] = "production"
     host: str = "127.0.0.1"
     port: int = 4001
 
@@ -31,6 +32,13 @@ class ServiceSettings(BaseSettings):
     kafka_request_timeout_ms: int = 5000
     # Prepended to every topic name: lets a test run share an external broker with `make up`.
     topic_namespace: str = ""
+
+    # Shared with the gateway: only requests carrying it may ask _service and _entities.
+    # Required in production; in development an empty one lets anyone ask them.
+    gateway_secret: str = Field(default="", repr=False)
+    # Serve /metrics on this port of its own (for Prometheus, behind the NetworkPolicy);
+    # unset: /metrics on the service's port, as in development.
+    metrics_port: int | None = None
 
     jwt_secret: str = Field(default="", repr=False)
     jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -14,6 +15,7 @@ from strawberry.types import Info
 from gongjian_evaluation.live import broadcaster_of
 from gongjian_evaluation.store import stats as store
 from gongjian_kit import guard
+from gongjian_kit.errors import ApiError, ErrorCode
 from gongjian_kit.gql import RequestContext, build_schema, context_of
 from gongjian_kit.settings import ServiceSettings
 
@@ -119,7 +121,18 @@ class Subscription:
         queue = broadcaster.subscribe()
         try:
             while True:
-                changed = await queue.get()
+                # The subscription ends with its token: a revoked or expired caller hears no more.
+                left = ctx.caller.seconds_left()
+                try:
+                    if left <= 0:
+                        raise TimeoutError
+                    changed = await asyncio.wait_for(queue.get(), timeout=left)
+                except TimeoutError:
+                    raise ApiError(
+                        ErrorCode.UNAUTHENTICATED,
+                        "令牌已过期，订阅结束",
+                        "The token has expired; the subscription ends",
+                    ) from None
                 if code in changed:
                     # Read fresh each time: a connection-long DataLoader would serve stale rows.
                     rows = await store.area_stats(ctx.runtime.db, [code])
