@@ -48,7 +48,6 @@ REFUSALS: tuple[type[BaseException], ...] = (
     kafka_errors.InvalidTopicError,
     kafka_errors.CorruptRecordException,
     kafka_errors.TopicAuthorizationFailedError,
-    kafka_errors.UnknownError,
 )
 
 INSERT_SQL = (
@@ -216,7 +215,11 @@ class OutboxRelay:
         try:
             while not self._stopping.is_set():
                 try:
-                    if listener is None or listener.is_closed():
+                    if listener is not None and listener.is_closed():
+                        with contextlib.suppress(Exception):
+                            await self.pool.release(listener)
+                        listener = None
+                    if listener is None:
                         listener = await self.pool.acquire()
                         await listener.add_listener(OUTBOX_CHANNEL, self._on_notify)
                     sent = await self.publish_batch()
@@ -230,6 +233,10 @@ class OutboxRelay:
                     )
                     await self._drop_producer()
                     if listener is not None and listener.is_closed():
+                        # Give its slot back (the database went away): else every outage
+                        # would shrink the pool by one.
+                        with contextlib.suppress(Exception):
+                            await self.pool.release(listener)
                         listener = None
                     await self._sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
