@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 
@@ -11,7 +10,7 @@ import pytest
 
 from gongjian_deploy.infra import free_port, stop_process, wait_for_port
 from gongjian_deploy.pytest_plugin import District, token_for
-from gongjian_deploy.stack import GATEWAY_DIR, SERVICES, Stack
+from gongjian_deploy.stack import GATEWAY_BINARY, GATEWAY_DIR, Stack
 
 pytestmark = pytest.mark.system
 
@@ -19,18 +18,10 @@ pytestmark = pytest.mark.system
 @pytest.fixture(scope="module")
 def production_gateway(stack: Stack) -> Iterator[str]:
     port = free_port()
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "production",
-        "JWT_SECRET": stack.config.jwt_secret,
-        "GATEWAY_SECRET": stack.config.gateway_secret,
-        "GATEWAY_HOST": "127.0.0.1",
-        "GATEWAY_PORT": str(port),
-        **{f"{s.upper()}_URL": stack.service_url(s) for s in SERVICES},
-    }
+    env = stack.gateway_env(port, environment="production")
     log = open(stack.config.workdir / "logs" / "gateway-production.log", "ab")  # noqa: SIM115
     process = subprocess.Popen(
-        [str(GATEWAY_DIR / "node_modules" / ".bin" / "hive-gateway"), "supergraph"],
+        [str(GATEWAY_BINARY), "supergraph"],
         env=env,
         cwd=GATEWAY_DIR,
         stdout=log,
@@ -69,15 +60,9 @@ def test_production_gateway_hides_the_schema_but_answers(
 
 
 def test_production_gateway_refuses_to_start_without_the_secret(stack: Stack):
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "production",
-        "JWT_SECRET": stack.config.jwt_secret,
-        "GATEWAY_PORT": str(free_port()),
-        "GATEWAY_SECRET": "",
-    }
+    env = {**stack.gateway_env(free_port(), environment="production"), "GATEWAY_SECRET": ""}
     done = subprocess.run(
-        [str(GATEWAY_DIR / "node_modules" / ".bin" / "hive-gateway"), "supergraph"],
+        [str(GATEWAY_BINARY), "supergraph"],
         env=env,
         cwd=GATEWAY_DIR,
         capture_output=True,

@@ -30,6 +30,7 @@ from gongjian_kit.personal_data import new_key
 
 ROOT = Path(__file__).resolve().parents[3]
 GATEWAY_DIR = ROOT / "gateway"
+GATEWAY_BINARY = GATEWAY_DIR / "node_modules" / ".bin" / "hive-gateway"
 SERVICES = ("organizations", "activities", "evaluation")
 
 
@@ -139,22 +140,24 @@ class Stack:
         for name in SERVICES:
             self.wait_ready(f"http://127.0.0.1:{self.config.service_ports[name]}/readyz", name)
 
-    def start_gateway(self) -> None:
-        env = {
+    def gateway_env(self, port: int, environment: str = "development") -> dict[str, str]:
+        """The gateway's environment: this stack's secrets and subgraphs, on ``port``."""
+        return {
             **os.environ,
             "JWT_SECRET": self.config.jwt_secret,
-            "ENVIRONMENT": "development",
+            "ENVIRONMENT": environment,
             "GATEWAY_SECRET": self.config.gateway_secret,
             "GATEWAY_HOST": "127.0.0.1",
-            "GATEWAY_PORT": str(self.config.gateway_port),
+            "GATEWAY_PORT": str(port),
             "GATEWAY_DEDUPLICATE": "true" if self.config.gateway_deduplicate else "false",
             **{f"{s.upper()}_URL": self.service_url(s) for s in SERVICES},
         }
-        binary = GATEWAY_DIR / "node_modules" / ".bin" / "hive-gateway"
+
+    def start_gateway(self) -> None:
         self._spawn(
             "gateway",
-            [str(binary), "supergraph"],
-            env=env,
+            [str(GATEWAY_BINARY), "supergraph"],
+            env=self.gateway_env(self.config.gateway_port),
             cwd=GATEWAY_DIR,
             url=self.gateway_url,
             port=self.config.gateway_port,
