@@ -109,23 +109,33 @@ async def test_personal_data_is_masked_outside_the_area_and_unmasked_reads_are_a
         == []
     )
 
-    # The other community's admin sees her as a member of their union, masked.
+    # The other community's admin keeps the union, so sees who its members are: her name and
+    # role, and nothing else of her (she lives outside their area).
     theirs = district.client("COMMUNITY_ADMIN", other)
     members = theirs.data(
         """query($id: ID!) { organization(id: $id) { members { totalCount
-      edges { node { role person { name idNumber phone personalDataVisible } } } } } }""",
+      edges { node { role person { name idNumber phone personalDataVisible gender birthDate
+      ageBand areaCode memberships { role } } } } } } }""",
         {"id": union},
     )["organization"]["members"]
     assert members["totalCount"] == 1
     seen = members["edges"][0]["node"]["person"]
     assert seen == {
         "name": "王芳",
-        "idNumber": number[:3] + "*" * 11 + number[-4:],
-        "phone": "138****5678",
+        "idNumber": None,
+        "phone": None,
         "personalDataVisible": False,
+        "gender": None,
+        "birthDate": None,
+        "ageBand": None,
+        "areaCode": None,
+        "memberships": None,
     }
-    # …and cannot look her up directly.
-    assert theirs.data(PERSON, {"id": person_id})["person"] is None
+    # Looked up directly, she is the same to them: one policy, whatever the path.
+    direct = theirs.data(PERSON, {"id": person_id})["person"]
+    assert direct["name"] == "王芳"
+    assert direct["idNumber"] is None
+    assert direct["politicalStatusHistory"] is None
 
     # Her own community's admin sees her unmasked; each such read is written down.
     mine = district.client("COMMUNITY_ADMIN", home)
@@ -133,9 +143,9 @@ async def test_personal_data_is_masked_outside_the_area_and_unmasked_reads_are_a
     assert full["idNumber"] == number
     assert full["phone"] == "13812345678"
     assert full["personalDataVisible"] is True
-    # An assessor of the same area reads masked values only.
+    # An assessor of the same area has no assessment of her: she is not shown at all.
     assessor = district.client("ASSESSOR", home)
-    assert assessor.data(PERSON, {"id": person_id})["person"]["phone"] == "138****5678"
+    assert assessor.data(PERSON, {"id": person_id})["person"] is None
 
     reads = await audit_rows(district, person_id)
     assert ("test-community_admin", "idNumber") in reads

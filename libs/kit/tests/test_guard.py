@@ -10,9 +10,12 @@ import strawberry
 from strawberry.types import Info
 
 from gongjian_kit.areas import is_area_code
+from gongjian_kit.auth import Caller, Role
 from gongjian_kit.errors import ApiError
+from gongjian_kit.field_rules import Gate, Held, Open, entity_key
 from gongjian_kit.gql import RequestContext, build_schema
 from gongjian_kit.guard import forbidden_text_at, id_or_none, parse_id
+from gongjian_kit.policy import Resource
 
 seen: list[str] = []
 
@@ -43,7 +46,17 @@ class Query:
         return n
 
 
-schema = build_schema(Query, types=(Thing,))
+schema = build_schema(
+    Query,
+    types=(Thing,),
+    field_rules={
+        "Query.echo": Open(),
+        "Query.thing": Open(),
+        "Query.count": Open(),
+        "Thing.id": Held(Resource.RECORDS),
+        entity_key("Thing"): Gate(Resource.RECORDS),
+    },
+)
 
 
 async def run(query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> Any:
@@ -110,6 +123,7 @@ async def test_malformed_entity_representations_are_bad_user_input(representatio
     good = {"__typename": "Thing", "id": str(uuid.UUID(int=7))}
     as_gateway = RequestContext(None, None)  # type: ignore[arg-type]
     as_gateway.from_gateway = True  # _entities answers the gateway only
+    as_gateway._caller = Caller("s", frozenset({Role.DISTRICT_ADMIN}), "330106000000")
     result = await run(
         "query($r: [_Any!]!) { _entities(representations: $r) { ... on Thing { id } } }",
         {"r": [good, representation]},

@@ -5,6 +5,7 @@ import strawberry
 from graphql import parse
 
 from gongjian_kit.app import ConfigurationError, check_production_settings
+from gongjian_kit.field_rules import Open
 from gongjian_kit.gql import build_schema
 from gongjian_kit.hardening import from_gateway, selects_gateway_only_field
 from gongjian_kit.settings import ServiceSettings
@@ -49,8 +50,13 @@ class Query:
 
 
 async def test_production_suggests_no_field_names():
-    production = build_schema(Query, settings=ServiceSettings(environment="production"))
-    development = build_schema(Query, settings=ServiceSettings(environment="development"))
+    rules = {"Query.name": Open()}
+    production = build_schema(
+        Query, settings=ServiceSettings(environment="production"), field_rules=rules
+    )
+    development = build_schema(
+        Query, settings=ServiceSettings(environment="development"), field_rules=rules
+    )
     wrong = "{ nme }"
     assert "Did you mean" in (await development.execute(wrong)).errors[0].message
     message = (await production.execute(wrong)).errors[0].message

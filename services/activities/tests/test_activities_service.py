@@ -112,5 +112,6 @@ def test_organisation_activities_cost_the_same_statements_however_many(
     body = direct(district).execute(query, {"r": reps})
     entities = body["data"]["_entities"]
     assert [e["activities"]["totalCount"] for e in entities] == [1] * organisations
-    # one query for the pages (organisers included), one for the counts, however many
-    assert body["extensions"]["sqlStatements"] == 2
+    # one query for the pages (organisers included), one for the counts, one for the areas of
+    # the organisers (which of them the caller may see), however many
+    assert body["extensions"]["sqlStatements"] == 3

@@ -46,9 +46,11 @@ def test_bad_numbers_say_why(number, reason):
     assert reason in problem[0]
 
 
-def test_masks_keep_three_and_four():
-    assert mask_id_number("110105194912310021") == "110***********0021"
-    assert mask_phone("13812345678") == "138****5678"
+def test_masks_keep_no_character_of_an_id_number_and_four_of_a_phone():
+    assert mask_id_number("110105194912310021") == "*" * 18
+    assert mask_phone("13812345678") == "*******5678"
+    # Masking a mask changes nothing (phones are kept masked at rest).
+    assert mask_phone(mask_phone("13812345678")) == "*******5678"
 
 
 def test_phones_are_mainland_mobiles():

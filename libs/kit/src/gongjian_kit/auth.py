@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 import jwt
@@ -37,12 +39,23 @@ class Caller:
     roles: frozenset[Role]
     area: str
     orgs: frozenset[str] = field(default_factory=frozenset)
+    person_id: str | None = None  # the caller's own person record (the token's person claim)
     token: str = field(default="", repr=False)
     expires_at: float = float("inf")  # the token's exp: a subscription ends there
 
     def seconds_left(self) -> float:
         """How long the token stays valid: what a subscription may still run."""
         return self.expires_at - time.time()
+
+    @cached_property
+    def org_ids(self) -> tuple[uuid.UUID, ...]:
+        """The ``orgs`` claim as ids (a malformed entry names no organisation)."""
+        return tuple(sorted({i for o in self.orgs if (i := _uuid_or_none(o)) is not None}))
+
+    @cached_property
+    def person_uuid(self) -> uuid.UUID | None:
+        """The ``person`` claim as an id, or None."""
+        return _uuid_or_none(self.person_id)
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
@@ -87,6 +100,15 @@ class Caller:
         self.require_role(*RECORD_READER_ROLES)
 
 
+def _uuid_or_none(raw: object) -> uuid.UUID | None:
+    if isinstance(raw, str) and raw.isascii():
+        try:
+            return uuid.UUID(raw)
+        except ValueError:
+            return None
+    return None
+
+
 def issue_token(
     secret: str,
     *,
@@ -94,6 +116,7 @@ def issue_token(
     roles: list[str],
     area: str,
     orgs: list[str] | None = None,
+    person: str | None = None,
     ttl_s: int = 12 * 3600,
     issuer: str = "gongjian",
 ) -> str:
@@ -105,6 +128,7 @@ def issue_token(
         "roles": roles,
         "area": area,
         "orgs": orgs or [],
+        **({"person": person} if person else {}),
         "iat": now,
         "exp": now + ttl_s,
         "iss": issuer,
@@ -149,6 +173,7 @@ class TokenVerifier:
             roles=roles,
             area=area,
             orgs=frozenset(str(o) for o in claims.get("orgs", [])),
+            person_id=str(claims["person"]) if claims.get("person") else None,
             token=token,
             expires_at=expires_at,
         )

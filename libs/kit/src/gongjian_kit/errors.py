@@ -12,6 +12,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
     INTERNAL = "INTERNAL"
 
 
@@ -53,5 +54,14 @@ def not_found(what_zh: str, what_en: str, field: str | None = None) -> ApiError:
         ErrorCode.NOT_FOUND,
         f"{what_zh}不存在或不在您的范围内",
         f"{what_en} does not exist or is outside your scope",
+        field,
+    )
+
+
+def rate_limited(field: str | None = None) -> ApiError:
+    return ApiError(
+        ErrorCode.RATE_LIMITED,
+        "查询过于频繁，请稍后再试",
+        "Too many look-ups in a short time; try again later",
         field,
     )

@@ -7,9 +7,11 @@ from datetime import datetime
 
 from gongjian_activities.domain.activities import ActivityCategory, LineOfWork, schedule_problems
 from gongjian_activities.store import activities as store
+from gongjian_kit import policy
 from gongjian_kit.areas import is_area_code
-from gongjian_kit.auth import ADMIN_ROLES, Caller, Role
+from gongjian_kit.auth import Caller
 from gongjian_kit.errors import ApiError, ErrorCode
+from gongjian_kit.policy import Action, Resource
 from gongjian_kit.runtime import Runtime
 
 EVENT = "gongjian.activities."
@@ -29,8 +31,9 @@ async def create_activity(
     ends_at: datetime | None,
     place: str | None,
 ) -> tuple[object | None, list[ApiError]]:
-    """Log an activity for one or more organisers (joint activities have several)."""
-    caller.require_role(*ADMIN_ROLES, Role.ORG_ADMIN)
+    """Log an activity for one or more organisers (joint activities have several): organisations
+    the caller keeps (UPKEEP in the policy: in their area, and their own for ORG_ADMIN)."""
+    reach = policy.reach(caller, Resource.UPKEEP, Action.WRITE)
     errors: list[ApiError] = []
 
     def problem(field: str, code: ErrorCode, zh: str, en: str) -> None:
@@ -70,7 +73,6 @@ async def create_activity(
         )
     if errors:
         return None, errors
-    only_own_orgs = not caller.has(*ADMIN_ROLES)
     async with runtime.unit_of_work() as uow:
         known = await store.organization_refs(uow.conn, organizer_ids)
         for i, org_id in enumerate(organizer_ids):
@@ -90,7 +92,7 @@ async def create_activity(
                     "主办组织已撤销，不能再组织活动",
                     "The organising organisation has been dissolved",
                 )
-            elif only_own_orgs and str(org_id) not in caller.orgs:
+            elif not reach.admits_organization(org_id, ref["area_code"]):
                 problem(
                     field,
                     ErrorCode.FORBIDDEN,

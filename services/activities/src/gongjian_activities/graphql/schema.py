@@ -13,11 +13,13 @@ from strawberry.types import Info
 
 from gongjian_activities import usecases
 from gongjian_activities.domain import activities as domain
+from gongjian_activities.graphql.access import FIELD_RULES
 from gongjian_activities.store import activities as store
-from gongjian_kit import guard
+from gongjian_kit import guard, policy
 from gongjian_kit.errors import ApiError
 from gongjian_kit.gql import (
     Connection,
+    RequestContext,
     UserError,
     build_schema,
     context_of,
@@ -27,6 +29,7 @@ from gongjian_kit.gql import (
     seq_page,
     user_error_from,
 )
+from gongjian_kit.policy import Reach, Resource
 from gongjian_kit.settings import ServiceSettings
 
 LineOfWork = strawberry.enum(
@@ -80,18 +83,27 @@ class Activity:
     def status_label(self) -> str:
         return domain.STATUS_LABELS[domain.ActivityStatus(self.status)]
 
-    @strawberry.field(description="主办组织 / Organising organisations")
-    def organizers(self) -> list[Organization]:
-        return [Organization(id=strawberry.ID(str(i))) for i in self.organizer_ids]
+    @strawberry.field(
+        description="主办组织（仅含您可见者）/ Organising organisations (those you may see)"
+    )
+    async def organizers(self, info: Info) -> list[Organization]:
+        refs = await _organization_refs(context_of(info)).load_many(self.organizer_ids)
+        reach = _records(context_of(info))
+        return [
+            Organization(id=strawberry.ID(str(org_id)))
+            for org_id, ref in zip(self.organizer_ids, refs, strict=True)
+            if ref is not None and reach.admits_organization(org_id, ref["area_code"])
+        ]
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Activity | None:
         ctx = context_of(info)
-        ctx.caller.require_records()
-        scope = ctx.caller.area_like
+        reach = _records(ctx)
 
         async def load(ids: list[uuid.UUID]) -> list[asyncpg.Record | None]:
-            return await store.activities_by_id(ctx.runtime.db, ids, scope)
+            return await store.activities_by_id(
+                ctx.runtime.db, ids, reach.area_like, reach.organizations_only
+            )
 
         key = guard.id_or_none(id)
         if key is None:
@@ -100,13 +112,27 @@ class Activity:
         return cls.from_row(row) if row else None
 
 
+def _records(ctx: RequestContext) -> Reach:
+    """Where the caller's records reach: the area, and for ORG_ADMIN its own organisations."""
+    return policy.reach(ctx.caller, Resource.RECORDS)
+
+
+def _organization_refs(ctx: RequestContext) -> DataLoader[uuid.UUID, asyncpg.Record | None]:
+    """The organisations this service has heard of (their areas), in one statement."""
+
+    async def load(ids: list[uuid.UUID]) -> list[asyncpg.Record | None]:
+        found = await store.organization_refs(ctx.runtime.db, ids)
+        return [found.get(i) for i in ids]
+
+    return ctx.loader("organization_refs", lambda: DataLoader(load_fn=load))
+
+
 @strawberry.federation.type(keys=["id"], description="组织（活动视角）/ Organisation")
 class Organization:
     id: strawberry.ID
 
     @classmethod
     def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization:
-        context_of(info).caller  # noqa: B018 - authenticates the call (raises without a token)
         return cls(id=strawberry.ID(str(guard.parse_id(id))))
 
     @strawberry.field(
@@ -116,9 +142,14 @@ class Organization:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Activity]:
         ctx = context_of(info)
-        ctx.caller.require_records()
-        scope = ctx.caller.area_like
+        reach = _records(ctx)
+        scope = reach.area_like
         limit, position = page_size(first), decode_cursor(after)
+        org_id = uuid.UUID(self.id)
+        if not reach.area and org_id not in (reach.own_orgs or ()):
+            # Not one of an ORG_ADMIN's organisations: nothing of it (its area is the
+            # organizations service's to check, which does so before the gateway asks here).
+            return make_connection([], [], limit, position is not None, _no_count)
 
         async def load_pages(keys: list[tuple[uuid.UUID, int | None, int]]) -> list[Any]:
             # Keys share (after, limit) in practice: one statement per distinct pair.
@@ -136,7 +167,6 @@ class Organization:
             counts = await store.count_activities_of_organizations(ctx.runtime.db, ids, scope)
             return [counts.get(i, 0) for i in ids]
 
-        org_id = uuid.UUID(self.id)
         pages = ctx.loader("org_activities", lambda: DataLoader(load_fn=load_pages))
         counts = ctx.loader("org_activity_counts", lambda: DataLoader(load_fn=load_counts))
         rows = await pages.load((org_id, position, limit + 1))
@@ -160,15 +190,14 @@ class Query:
         after: str | None = None,
     ) -> Connection[Activity]:
         ctx = context_of(info)
-        caller = ctx.caller
-        caller.require_records()
-        like = caller.scope_like(area_code)
+        only = _records(ctx).organizations_only
+        like = ctx.caller.scope_like(area_code)
         return await seq_page(
             first,
             after,
-            lambda pos, lim: store.activities_page(ctx.runtime.db, like, pos, lim),
+            lambda pos, lim: store.activities_page(ctx.runtime.db, like, pos, lim, only),
             Activity.from_row,
-            lambda: store.count_activities(ctx.runtime.db, like),
+            lambda: store.count_activities(ctx.runtime.db, like, only),
         )
 
     @strawberry.field(description="按编号查活动 / An activity by id")
@@ -225,8 +254,18 @@ class Mutation:
         )
 
 
+async def _no_count() -> int:
+    return 0
+
+
 def make_schema(settings: ServiceSettings | None = None) -> strawberry.Schema:
-    return build_schema(Query, mutation=Mutation, types=(Organization,), settings=settings)
+    return build_schema(
+        Query,
+        mutation=Mutation,
+        types=(Organization,),
+        settings=settings,
+        field_rules=FIELD_RULES,
+    )
 
 
 schema = make_schema()

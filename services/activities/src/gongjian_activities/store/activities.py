@@ -80,32 +80,56 @@ async def insert_activity(
     )
 
 
+# Activities organised by one of the organisations in the parameter (an ORG_ADMIN's reach).
+ORGANISED_BY = (
+    "EXISTS (SELECT 1 FROM activity_organizer ob WHERE ob.activity_id = a.id "
+    "AND ob.organization_id = ANY({orgs}::uuid[]))"
+)
+
+
 async def activities_page(
-    conn: Executor, area_like: str, after: int | None, limit: int
+    conn: Executor,
+    area_like: str,
+    after: int | None,
+    limit: int,
+    organised_by: list[uuid.UUID] | None = None,
 ) -> list[asyncpg.Record]:
+    """Activities in the area; with ``organised_by``, only those these organisations organise."""
     return await conn.fetch(
         f"SELECT {ACTIVITY_COLUMNS} FROM activity a WHERE a.area_code LIKE $1 AND a.seq > $2 "
-        "ORDER BY a.seq LIMIT $3",
+        f"AND ($4::uuid[] IS NULL OR {ORGANISED_BY.format(orgs='$4')}) ORDER BY a.seq LIMIT $3",
         area_like,
         after or 0,
         limit,
+        organised_by,
     )
 
 
-async def count_activities(conn: Executor, area_like: str) -> int:
+async def count_activities(
+    conn: Executor, area_like: str, organised_by: list[uuid.UUID] | None = None
+) -> int:
     return int(
-        await conn.fetchval("SELECT count(*) FROM activity WHERE area_code LIKE $1", area_like)
+        await conn.fetchval(
+            "SELECT count(*) FROM activity a WHERE a.area_code LIKE $1 "
+            f"AND ($2::uuid[] IS NULL OR {ORGANISED_BY.format(orgs='$2')})",
+            area_like,
+            organised_by,
+        )
     )
 
 
 async def activities_by_id(
-    conn: Executor, ids: list[uuid.UUID], scope_like: str
+    conn: Executor,
+    ids: list[uuid.UUID],
+    scope_like: str,
+    organised_by: list[uuid.UUID] | None = None,
 ) -> list[asyncpg.Record | None]:
     rows = await conn.fetch(
         f"SELECT {ACTIVITY_COLUMNS} FROM activity a WHERE a.id = ANY($1::uuid[]) "
-        "AND a.area_code LIKE $2",
+        f"AND a.area_code LIKE $2 AND ($3::uuid[] IS NULL OR {ORGANISED_BY.format(orgs='$3')})",
         ids,
         scope_like,
+        organised_by,
     )
     found = {r["id"]: r for r in rows}
     return [found.get(i) for i in ids]

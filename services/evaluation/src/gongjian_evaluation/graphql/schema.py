@@ -12,11 +12,13 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from gongjian_evaluation.graphql.access import FIELD_RULES
 from gongjian_evaluation.live import broadcaster_of
 from gongjian_evaluation.store import stats as store
-from gongjian_kit import guard
+from gongjian_kit import guard, policy
 from gongjian_kit.errors import ApiError, ErrorCode
 from gongjian_kit.gql import RequestContext, build_schema, context_of
+from gongjian_kit.policy import Resource
 from gongjian_kit.settings import ServiceSettings
 
 
@@ -62,7 +64,6 @@ class Area:
 
     @classmethod
     def resolve_reference(cls, info: Info, code: str) -> Area:
-        context_of(info).caller  # noqa: B018 - authenticates the call (raises without a token)
         return cls(code=code)
 
     @strawberry.field(description="本区域及下级的统计 / Figures of this area and beneath it")
@@ -78,20 +79,20 @@ class Organization:
 
     @classmethod
     def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization:
-        context_of(info).caller  # noqa: B018 - authenticates the call (raises without a token)
         return cls(id=strawberry.ID(str(guard.parse_id(id))))
 
     @strawberry.field(description="活动概况 / Activity summary")
     async def activity_summary(self, info: Info) -> ActivitySummary | None:
         ctx = context_of(info)
-        scope = ctx.caller.area_like
+        reach = policy.reach(ctx.caller, Resource.RECORDS)
+        scope = reach.area_like
 
         async def load(ids: list[uuid.UUID]) -> list[asyncpg.Record | None]:
             return await store.activity_summaries(ctx.runtime.db, ids, scope)
 
         key = guard.id_or_none(self.id)
-        if key is None:
-            return None
+        if key is None or not (reach.area or key in (reach.own_orgs or ())):
+            return None  # an ORG_ADMIN sees the summaries of its own organisations only
         row = await ctx.loader("summaries", lambda: DataLoader(load_fn=load)).load(key)
         if row is None:
             return None
@@ -143,7 +144,11 @@ class Subscription:
 
 def make_schema(settings: ServiceSettings | None = None) -> strawberry.Schema:
     return build_schema(
-        Query, subscription=Subscription, types=(Area, Organization), settings=settings
+        Query,
+        subscription=Subscription,
+        types=(Area, Organization),
+        settings=settings,
+        field_rules=FIELD_RULES,
     )
 
 

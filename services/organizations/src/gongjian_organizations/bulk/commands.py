@@ -15,9 +15,11 @@ from typing import IO, TextIO
 
 import asyncpg
 
-from gongjian_kit.auth import ADMIN_ROLES, Caller, TokenVerifier
+from gongjian_kit import policy
+from gongjian_kit.auth import Caller, TokenVerifier
 from gongjian_kit.db import create_pool
 from gongjian_kit.errors import ApiError
+from gongjian_kit.policy import Resource
 from gongjian_kit.runtime import Runtime
 from gongjian_kit.settings import ServiceSettings
 from gongjian_organizations.bulk.export import export_coverage
@@ -28,6 +30,7 @@ from gongjian_organizations.bulk.runner import (
     ImportResult,
     importer_of,
     read_import,
+    require_import_right,
     write_import,
 )
 from gongjian_organizations.bulk.template import write_template
@@ -81,7 +84,7 @@ async def import_command(
 
     try:
         caller = caller_of(settings, token)
-        caller.require_role(*ADMIN_ROLES)
+        require_import_right(caller, kind)
         read = read_import(kind, path, progress)  # the file's faults before the database's
         async with service_runtime(settings) as runtime:
             result = await write_import(
@@ -151,7 +154,7 @@ async def export_command(
     out, err = out or sys.stdout, err or sys.stderr
     try:
         caller = caller_of(settings, token)
-        caller.require_records()
+        policy.require(caller, Resource.RECORDS)
         caller.checked_area(area_code)  # before connecting: a typo fails fast
         async with service_runtime(settings) as runtime:
             result = await export_coverage(runtime.db, caller, area_code, target)

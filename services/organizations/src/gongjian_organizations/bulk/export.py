@@ -3,6 +3,7 @@ list — units that should have the organisation and do not, largest headcount f
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,9 +12,11 @@ from typing import IO
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from gongjian_kit import policy
 from gongjian_kit.areas import area_prefix
 from gongjian_kit.auth import Caller
 from gongjian_kit.db import Executor
+from gongjian_kit.policy import Resource
 from gongjian_organizations.bulk.problems import BulkError
 from gongjian_organizations.bulk.sheets import header_cells, set_widths
 from gongjian_organizations.domain.coverage import coverage_rate
@@ -69,12 +72,14 @@ async def export_coverage(
     db: Executor, caller: Caller, area_code: str, target: Path | IO[bytes]
 ) -> CoverageExport:
     """Write the workbook for ``area_code`` (and everything beneath it) to ``target``."""
-    caller.require_records()
+    only = policy.reach(caller, Resource.RECORDS).organizations_only
+    policy.require(caller, Resource.FIGURES)
     caller.checked_area(area_code)
     found = (await area_store.areas_by_code(db, [area_code], caller.area_like))[0]
     if found is None:
         raise BulkError(f"区划不存在：{area_code}", f"No such area: {area_code}")
-    rows = {r["family"]: r for r in await coverage_store.area_coverage(db, area_code)}
+    [figures] = await coverage_store.area_coverage(db, [area_code])
+    rows = {r["family"]: r for r in figures}
     result = CoverageExport(area_code, found["name"])
     for family in OrganizationFamily:
         row = rows.get(family.value)
@@ -92,7 +97,7 @@ async def export_coverage(
     book = Workbook(write_only=True)
     _summary_sheet(book, result)
     for family in OrganizationFamily:
-        result.gap_rows[family] = await _gap_sheet(book, db, family, area_code, caller)
+        result.gap_rows[family] = await _gap_sheet(book, db, family, area_code, caller, only)
     _about_sheet(book, result, caller)
     book.save(target)
     return result
@@ -119,8 +124,14 @@ def _summary_sheet(book: Workbook, result: CoverageExport) -> None:
 
 
 async def _gap_sheet(
-    book: Workbook, db: Executor, family: OrganizationFamily, area_code: str, caller: Caller
+    book: Workbook,
+    db: Executor,
+    family: OrganizationFamily,
+    area_code: str,
+    caller: Caller,
+    only: list[uuid.UUID] | None,
 ) -> int:
+    """The gap list of one family (for an ORG_ADMIN: the units its organisations cover)."""
     column, minimum = RULES.threshold(family)
     sheet = book.create_sheet(gap_sheet_title(family))
     count_header = f"{COUNT_HEADERS[column]}（≥{minimum}应建）"
@@ -135,7 +146,7 @@ async def _gap_sheet(
     names: dict[str, str] = {}
     while True:
         page = await coverage_store.gaps_page(
-            db, family.value, area_prefix(area_code) + "%", after, PAGE
+            db, family.value, area_prefix(area_code) + "%", after, PAGE, only
         )
         if not page:
             return written

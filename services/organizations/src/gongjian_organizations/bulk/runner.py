@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gongjian_kit.auth import ADMIN_ROLES, Caller
+from gongjian_kit import policy
+from gongjian_kit.auth import Caller
+from gongjian_kit.policy import Action, Resource
 from gongjian_kit.runtime import Runtime
 from gongjian_organizations.bulk import cells, organizations, people, units
 from gongjian_organizations.bulk.columns import SheetSpec, map_headers
@@ -109,6 +111,15 @@ def read_import(kind: str, path: Path, progress: ProgressFactory = quiet) -> Rea
     return ReadFile(importer, rows, ignored, started)
 
 
+# What an import writes, in the access policy's terms.
+IMPORT_RIGHTS = {"units": Resource.RECORDS, "organizations": Resource.RECORDS}
+
+
+def require_import_right(caller: Caller, kind: str) -> None:
+    """FORBIDDEN unless the caller may write what a ``kind`` import writes."""
+    policy.require(caller, IMPORT_RIGHTS.get(kind, Resource.PERSONAL), Action.WRITE)
+
+
 async def write_import(
     runtime: Runtime,
     caller: Caller,
@@ -118,7 +129,7 @@ async def write_import(
     progress: ProgressFactory = quiet,
 ) -> ImportResult:
     """Check and write the rows read, in one transaction, for ``caller``."""
-    caller.require_role(*ADMIN_ROLES)
+    require_import_right(caller, read.importer.spec.kind)
     importer = read.importer
     result = ImportResult(importer.spec.kind, len(read.rows), ignored_columns=read.ignored_columns)
     if read.rows:
@@ -142,6 +153,6 @@ async def run_import(
     progress: ProgressFactory = quiet,
 ) -> ImportResult:
     """Import ``path`` as ``kind`` for ``caller``: ``read_import`` then ``write_import``."""
-    caller.require_role(*ADMIN_ROLES)
+    require_import_right(caller, kind)
     read = read_import(kind, path, progress)
     return await write_import(runtime, caller, read, skip_invalid=skip_invalid, progress=progress)

@@ -9,7 +9,6 @@ import strawberry
 from strawberry.types import Info
 
 from gongjian_kit import guard
-from gongjian_kit.auth import Role
 from gongjian_kit.errors import ApiError, ErrorCode
 from gongjian_kit.gql import (
     Connection,
@@ -95,13 +94,8 @@ class CoreQueries:
         after: str | None = None,
     ) -> Connection[Organization]:
         ctx = context_of(info)
-        ctx.caller.require_records()
+        only = loaders.record_reach(ctx).organizations_only
         like = scope_like(info, area_code)
-        only = (
-            [key for o in ctx.caller.orgs if (key := guard.id_or_none(o))]
-            if ctx.caller.roles == frozenset({Role.ORG_ADMIN})
-            else None
-        )
         return await seq_page(
             first,
             after,
@@ -129,7 +123,7 @@ class CoreQueries:
         after: str | None = None,
     ) -> Connection[Unit]:
         ctx = context_of(info)
-        ctx.caller.require_records()
+        only = loaders.record_reach(ctx).organizations_only
         like = scope_like(info, area_code)
         kind_value = unit_domain.UnitKind(kind).value if kind else None
         family = OrganizationFamilyValue(coverage.family).value if coverage else None
@@ -138,17 +132,16 @@ class CoreQueries:
             first,
             after,
             lambda pos, lim: unit_store.units_filtered(
-                ctx.runtime.db, like, kind_value, family, state, include_closed, pos, lim
+                ctx.runtime.db, like, kind_value, family, state, include_closed, pos, lim, only
             ),
             Unit.from_row,
             lambda: unit_store.count_units_filtered(
-                ctx.runtime.db, like, kind_value, family, state, include_closed
+                ctx.runtime.db, like, kind_value, family, state, include_closed, only
             ),
         )
 
     @strawberry.field(description="按编号查单位 / A unit by id")
     async def unit(self, info: Info, id: strawberry.ID) -> Unit | None:
-        context_of(info).caller.require_records()
         key = guard.id_or_none(id)
         if key is None:
             return None
@@ -253,7 +246,8 @@ class CoreMutations:
         out = await unit_cases.register_unit(
             ctx.runtime,
             ctx.caller,
-            {
+            request_id=ctx.request_id,
+            values={
                 "name": input.name,
                 "kind": unit_domain.UnitKind(input.kind),
                 "credit_code": input.credit_code,

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
+from gongjian_kit import policy
 from gongjian_kit.areas import area_prefix
 from gongjian_kit.gql import Connection, context_of, decode_keyset, make_connection, page_size
+from gongjian_kit.policy import Resource
 from gongjian_organizations.domain import coverage as domain
 from gongjian_organizations.domain.organizations import FAMILY_LABELS
 from gongjian_organizations.domain.organizations import OrganizationFamily as Family
@@ -71,9 +73,11 @@ def checked_area(info: Info, area_code: str) -> str:
 
 
 async def area_coverage(info: Info, area_code: str) -> AreaCoverage:
-    """The maintained figures of an area: one primary-key read."""
+    """The maintained figures of an area: a primary-key read (one for every area asked)."""
+    from gongjian_organizations.graphql import loaders  # noqa: PLC0415
+
     code = checked_area(info, area_code)
-    rows = {r["family"]: r for r in await store.area_coverage(context_of(info).runtime.db, code)}
+    rows = {r["family"]: r for r in await loaders.area_coverage(info).load(code)}
     families = []
     for family in Family:
         row = rows.get(family.value)
@@ -113,22 +117,26 @@ class CoverageQueries:
         from gongjian_organizations.graphql.types import Unit  # noqa: PLC0415
 
         ctx = context_of(info)
-        ctx.caller.require_records()
+        only = policy.reach(ctx.caller, Resource.RECORDS).organizations_only
         code = checked_area(info, area_code)
         limit = page_size(first)
         position = decode_keyset(after, 2)
         family_value = Family(family).value
+        like = area_prefix(code) + "%"
         rows = await store.gaps_page(
             ctx.runtime.db,
             family_value,
-            area_prefix(code) + "%",
+            like,
             (position[0], position[1]) if position else None,
             limit + 1,
+            only,
         )
         return make_connection(
             [Unit.from_row(r) for r in rows],
             [(r["headcount"], r["seq"]) for r in rows],
             limit,
             position is not None,
-            lambda: store.count_gaps(ctx.runtime.db, family_value, code),
+            (lambda: store.count_gaps(ctx.runtime.db, family_value, code))
+            if only is None
+            else (lambda: store.count_gaps_covered_by(ctx.runtime.db, family_value, like, only)),
         )

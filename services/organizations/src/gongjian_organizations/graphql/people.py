@@ -11,10 +11,11 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from gongjian_kit import clock
-from gongjian_kit.auth import ADMIN_ROLES
+from gongjian_kit import clock, policy
+from gongjian_kit.auth import Caller
 from gongjian_kit.gql import context_of
 from gongjian_kit.personal_data import PersonalDataError
+from gongjian_kit.policy import Resource
 from gongjian_organizations.domain import leaders as leader_domain
 from gongjian_organizations.domain import people as domain
 from gongjian_organizations.graphql import loaders
@@ -36,24 +37,43 @@ class PoliticalStatusChange:
     since: date
 
 
-@strawberry.type(
-    description="人员 / Person. 公民身份号码和手机号默认脱敏 / ID number and phone "
-    "are masked unless your role and area allow"
+PERSON_DESCRIPTION = (
+    "人员 / Person. 各字段按访问策略显示：无权查看时为空（null）；公民身份号码与手机号"
+    "仅对有权者显示完整值 / Each field follows the access policy: null where you may not see "
+    "it; the ID number and phone are shown in full only to those allowed"
 )
+
+
+@strawberry.type(description=PERSON_DESCRIPTION)
 class Person:
     id: strawberry.ID
     name: str
-    gender: Gender  # type: ignore[valid-type]
-    birth_date: date
-    political_status: PoliticalStatus  # type: ignore[valid-type]
-    area_code: str
-    migrant_worker: bool = strawberry.field(description="外来务工人员 / Migrant worker")
+    gender: Gender | None  # type: ignore[valid-type]
+    birth_date: date | None = strawberry.field(
+        description="出生日期；无权查看身份号码者为空（见 ageBand）/ Birth date; null for those "
+        "who may not see the ID number (they get ageBand)"
+    )
+    political_status: PoliticalStatus | None  # type: ignore[valid-type]
+    area_code: str | None = strawberry.field(description="所在区划 / The person's area")
+    migrant_worker: bool | None = strawberry.field(description="外来务工人员 / Migrant worker")
     employer_unit_id: strawberry.Private[uuid.UUID | None]
-    id_number_masked: strawberry.Private[str]
     phone_masked: strawberry.Private[str | None]
+    grants: strawberry.Private[frozenset[Resource]]
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> Person:
+    def from_row(cls, row: asyncpg.Record, caller: Caller) -> Person | None:
+        """The person as this caller may see them (None: not at all)."""
+        grants = policy.person_grants(
+            caller,
+            policy.PersonFacts(
+                row["id"],
+                row["area_code"],
+                in_own_orgs=bool(row["in_own_orgs"]),
+                in_area_orgs=bool(row["in_area_orgs"]),
+            ),
+        )
+        if not grants:
+            return None
         return cls(
             id=strawberry.ID(str(row["id"])),
             name=row["name"],
@@ -63,13 +83,9 @@ class Person:
             area_code=row["area_code"],
             migrant_worker=row["migrant_worker"],
             employer_unit_id=row["employer_unit_id"],
-            id_number_masked=row["id_number_masked"],
             phone_masked=row["phone_masked"],
+            grants=grants,
         )
-
-    def _may_unmask(self, info: Info) -> bool:
-        caller = context_of(info).caller
-        return caller.has(*ADMIN_ROLES) and caller.can_see_area(self.area_code)
 
     async def _clear(self, info: Info, field: str) -> str | None:
         person_id = uuid.UUID(self.id)
@@ -91,43 +107,59 @@ class Person:
         return clear
 
     @strawberry.field(
-        description="公民身份号码 / Resident ID number (masked unless allowed; "
-        "every unmasked read is audited)"
+        description="公民身份号码：有权者见完整号码（每次读取均记录），其他可见个人信息者只见"
+        "星号，不含任何一位 / Resident ID number: in full for those allowed (every read is "
+        "audited); all stars, not one character, for others who see personal data"
     )
-    async def id_number(self, info: Info) -> str:
-        if not self._may_unmask(info):
-            return self.id_number_masked
-        return await self._clear(info, "idNumber") or self.id_number_masked
-
-    @strawberry.field(description="手机号 / Phone (masked unless allowed; reads are audited)")
-    async def phone(self, info: Info) -> str | None:
-        if self.phone_masked is None or not self._may_unmask(info):
-            return self.phone_masked
-        return await self._clear(info, "phone") or self.phone_masked
+    async def id_number(self, info: Info) -> str | None:
+        return await self._clear(info, "idNumber") or ID_NUMBER_MASK
 
     @strawberry.field(
-        description="本次是否可见完整个人信息 / Whether personal data is shown unmasked to you"
+        description="手机号：有权者见完整号码（读取均记录），其他可见个人信息者只见末四位 / "
+        "Phone: in full for those allowed (reads are audited), the last 4 digits for others"
     )
-    def personal_data_visible(self, info: Info) -> bool:
-        return self._may_unmask(info)
+    async def phone(self, info: Info) -> str | None:
+        if self.phone_masked is None:
+            return None
+        return await self._clear(info, "phone") or domain.mask_phone(self.phone_masked)
+
+    @strawberry.field(
+        description="本次是否可见完整个人信息（身份号码、手机号、出生日期）/ Whether the ID "
+        "number, phone and birth date are shown to you"
+    )
+    def personal_data_visible(self) -> bool:
+        return Resource.PERSONAL_SECRET in self.grants
 
     @strawberry.field
-    def gender_label(self) -> str:
-        return domain.GENDER_LABELS[domain.Gender(self.gender)]
+    def gender_label(self) -> str | None:
+        return domain.GENDER_LABELS[domain.Gender(self.gender)] if self.gender else None
 
     @strawberry.field
-    def political_status_label(self) -> str:
+    def political_status_label(self) -> str | None:
+        if self.political_status is None:
+            return None
         return domain.POLITICAL_STATUS_LABELS[domain.PoliticalStatus(self.political_status)]
 
-    @strawberry.field
-    def age(self) -> int:
-        return domain.age_on(self.birth_date, clock.today())
+    @strawberry.field(description="年龄；无权查看身份号码者为空 / Age; null as birthDate is")
+    def age(self) -> int | None:
+        return domain.age_on(self.birth_date, clock.today()) if self.birth_date else None
+
+    @strawberry.field(
+        description="年龄段（≤28、29-35、36-50、51-60、>60，与团员、青年年龄线一致）/ Age band, "
+        "for those who may not see the birth date: the same bands as the events"
+    )
+    def age_band(self) -> str | None:
+        if self.birth_date is None:
+            return None
+        return domain.age_band(domain.age_on(self.birth_date, clock.today()))
 
     @strawberry.field(
         description="超龄团员（28岁以上且未任团内职务）/ League member past 28 "
         "holding no league post"
     )
-    async def league_overage(self, info: Info) -> bool:
+    async def league_overage(self, info: Info) -> bool | None:
+        if self.political_status is None or self.birth_date is None:
+            return None
         status = domain.PoliticalStatus(self.political_status)
         if status is not domain.PoliticalStatus.LEAGUE_MEMBER:
             return False
@@ -135,7 +167,7 @@ class Person:
         return domain.league_overage(status, self.birth_date, clock.today(), leaders)
 
     @strawberry.field(description="政治面貌历史 / Political status history")
-    async def political_status_history(self, info: Info) -> list[PoliticalStatusChange]:
+    async def political_status_history(self, info: Info) -> list[PoliticalStatusChange] | None:
         rows = await loaders.status_history(info).load(uuid.UUID(self.id))
         return [
             PoliticalStatusChange(status=domain.PoliticalStatus(r["status"]), since=r["since"])
@@ -152,9 +184,32 @@ class Person:
         return Unit.from_row(row) if row else None
 
     @strawberry.field(description="所属组织 / Memberships, past and present")
-    async def memberships(self, info: Info) -> list[Membership]:
+    async def memberships(self, info: Info) -> list[Membership] | None:
         rows = await loaders.memberships_of_person(info).load(uuid.UUID(self.id))
         return [Membership.from_row(r) for r in rows]
+
+
+ID_NUMBER_MASK = "*" * 18
+
+
+async def person_of(info: Info, person_id: uuid.UUID | None) -> Person | None:
+    """The person with this id as the caller may see them, or None."""
+    if person_id is None:
+        return None
+    row = await loaders.person_by_id(info).load(person_id)
+    return Person.from_row(row, context_of(info).caller) if row else None
+
+
+def id_number_fallback(person: Person) -> str | None:
+    """What those who may not see the ID number get: stars if they see personal data."""
+    return ID_NUMBER_MASK if Resource.PERSONAL in person.grants else None
+
+
+def phone_fallback(person: Person) -> str | None:
+    """What those who may not see the phone get: its last 4 digits if they see personal data."""
+    if person.phone_masked is None or Resource.PERSONAL not in person.grants:
+        return None
+    return domain.mask_phone(person.phone_masked)
 
 
 @strawberry.type(description="组织成员关系 / Membership of an organisation")
@@ -179,8 +234,7 @@ class Membership:
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
-        row = await loaders.person_of_record(info).load(self.person_id)
-        return Person.from_row(row) if row else None
+        return await person_of(info, self.person_id)
 
     @strawberry.field
     async def organization(self, info: Info) -> OrganizationRef | None:
@@ -220,8 +274,7 @@ class Leader:
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
-        row = await loaders.person_of_record(info).load(self.person_id)
-        return Person.from_row(row) if row else None
+        return await person_of(info, self.person_id)
 
 
 @strawberry.type(description="功能小组 / Functional group (党小组、团小组、工会小组、妇代小组)")

@@ -9,7 +9,6 @@ import strawberry
 from strawberry.types import Info
 
 from gongjian_kit import clock, guard
-from gongjian_kit.auth import ADMIN_ROLES
 from gongjian_kit.gql import (
     Connection,
     UserError,
@@ -26,13 +25,19 @@ from gongjian_organizations.domain import people as people_domain
 from gongjian_organizations.graphql import loaders
 from gongjian_organizations.graphql.core_api import parse_id, scope_like
 from gongjian_organizations.graphql.enums import Gender, GroupKind, LeaderPost, PoliticalStatus
-from gongjian_organizations.graphql.people import FunctionalGroup, Leader, Membership, Person
+from gongjian_organizations.graphql.people import (
+    FunctionalGroup,
+    Leader,
+    Membership,
+    Person,
+    person_of,
+)
 from gongjian_organizations.graphql.types import Organization
 from gongjian_organizations.store import leaders as leader_store
 from gongjian_organizations.store import people as people_store
 from gongjian_organizations.usecases import leadership
 from gongjian_organizations.usecases import people as people_cases
-from gongjian_organizations.usecases.people import PersonInput, protector_of
+from gongjian_organizations.usecases.people import PersonInput
 
 
 @strawberry.type(description="换届提醒 / An organisation whose leaders' term ends soon")
@@ -42,14 +47,12 @@ class ReelectionDue:
     overdue: bool
 
 
-async def _visible_person(info: Info, person_id: uuid.UUID) -> Person | None:
-    row = await loaders.person_by_id(info).load(person_id)
-    return Person.from_row(row) if row else None
-
-
 @strawberry.type
 class PeopleQueries:
-    @strawberry.field(description="区划内的人员（可按姓氏前缀）/ People in an area, by name prefix")
+    @strawberry.field(
+        description="区划内的人员（可按姓氏前缀；仅含您可见者）/ People in an area, by name "
+        "prefix (only those you may see)"
+    )
     async def people(
         self,
         info: Info,
@@ -59,37 +62,37 @@ class PeopleQueries:
         after: str | None = None,
     ) -> Connection[Person]:
         ctx = context_of(info)
-        ctx.caller.require_records()
+        sight = loaders.person_sight(ctx)
         like = scope_like(info, area_code)
         prefix = (name_prefix or "").strip() or None
-        return await seq_page(
+        page = await seq_page(
             first,
             after,
-            lambda pos, lim: people_store.people_page(ctx.runtime.db, like, prefix, pos, lim),
-            Person.from_row,
-            lambda: people_store.count_people(ctx.runtime.db, like, prefix),
+            lambda pos, lim: people_store.people_page(
+                ctx.runtime.db, like, prefix, pos, lim, sight
+            ),
+            lambda row: Person.from_row(row, ctx.caller),
+            lambda: people_store.count_people(ctx.runtime.db, like, prefix, sight),
         )
+        # The SQL returns only people the caller may see, so none is None; keep it that way.
+        page.edges = [e for e in page.edges if e.node is not None]
+        return page  # type: ignore[return-value]
 
     @strawberry.field(description="按编号查人员 / A person by id")
     async def person(self, info: Info, id: strawberry.ID) -> Person | None:
-        key = guard.id_or_none(id)
-        return None if key is None else await _visible_person(info, key)
+        return await person_of(info, guard.id_or_none(id))
 
     @strawberry.field(
-        description="按公民身份号码查人员（查重用，需管理员）/ Find a person by "
-        "ID number (admins; looked up by keyed hash)"
+        description="按公民身份号码查人员（查重用，需可登记人员者；每次查询均记录，查询过频"
+        "将被拒绝）/ Find a person by ID number (for duplicate checks, by those who may "
+        "register people; every look-up is audited, and bursts are refused as RATE_LIMITED)"
     )
     async def person_by_id_number(self, info: Info, id_number: str) -> Person | None:
         ctx = context_of(info)
-        ctx.caller.require_role(*ADMIN_ROLES)
-        parsed, _ = people_domain.parse_resident_id(id_number, clock.today())
-        if parsed is None:
-            return None
-        digest = protector_of(ctx.runtime).lookup_hash(parsed.number, "idNumber")
-        found = await people_store.person_by_hash(ctx.runtime.db, digest)
-        if found is None:
-            return None
-        return await _visible_person(info, found["id"])
+        found = await people_cases.find_by_id_number(
+            ctx.runtime, ctx.caller, ctx.request_id, id_number
+        )
+        return await person_of(info, found)
 
     @strawberry.field(
         description="任期将满（含已超期）需换届的组织 / Organisations due for "
@@ -104,12 +107,14 @@ class PeopleQueries:
         after: str | None = None,
     ) -> Connection[ReelectionDue]:
         ctx = context_of(info)
-        ctx.caller.require_records()
+        only = loaders.record_reach(ctx).organizations_only
         like = scope_like(info, area_code)
         limit, position = page_size(first), decode_cursor(after)
         today = clock.today()
         by = today + timedelta(days=max(0, min(within_days, 3660)))
-        rows = await leader_store.due_for_reelection(ctx.runtime.db, like, by, position, limit + 1)
+        rows = await leader_store.due_for_reelection(
+            ctx.runtime.db, like, by, position, limit + 1, only
+        )
         orgs = await loaders.organization_by_id(info).load_many([r["id"] for r in rows])
         items = [
             ReelectionDue(
@@ -125,7 +130,7 @@ class PeopleQueries:
             [r["seq"] for r in rows],
             limit,
             position is not None,
-            lambda: leader_store.count_due_for_reelection(ctx.runtime.db, like, by),
+            lambda: leader_store.count_due_for_reelection(ctx.runtime.db, like, by, only),
         )
 
 
@@ -251,7 +256,8 @@ class PeopleMutations:
         result = await people_cases.register_people(
             ctx.runtime,
             ctx.caller,
-            [
+            request_id=ctx.request_id,
+            people=[
                 PersonInput(
                     name=input.name,
                     id_number=input.id_number,
@@ -272,8 +278,7 @@ class PeopleMutations:
                     user_error(field, code, zh, en) for _, (field, code, zh, en) in result.rejected
                 ],
             )
-        row = await loaders.person_by_id(info).load(result.registered[0].id)
-        return PersonPayload(person=Person.from_row(row) if row else None, errors=[])
+        return PersonPayload(person=await person_of(info, result.registered[0].id), errors=[])
 
     @strawberry.mutation(description="变更政治面貌 / Change a person's political status")
     async def change_political_status(
@@ -291,7 +296,7 @@ class PeopleMutations:
             input.since,
         )
         return PersonPayload(
-            person=Person.from_row(out.row) if out.row else None,
+            person=await person_of(info, out.row["id"]) if out.row else None,
             errors=[user_error_from(e) for e in out.errors],
         )
 

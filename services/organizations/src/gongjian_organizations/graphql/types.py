@@ -40,7 +40,6 @@ from gongjian_organizations.graphql.enums import (
     UnitKind,
 )
 from gongjian_organizations.graphql.people import FunctionalGroup, Leader, Membership
-from gongjian_organizations.store import people as people_store
 
 
 @strawberry.type(description="枚举值及其中文名 / An enum value with its Chinese label")
@@ -268,18 +267,21 @@ class Organization:
         rows = await loaders.groups_of_organization(info).load(uuid.UUID(self.id))
         return [FunctionalGroup.from_row(r) for r in rows]
 
-    @strawberry.field(description="现有成员 / Current members")
+    @strawberry.field(
+        description="现有成员（仅含您可见其姓名者）/ Current members (those whose names you "
+        "may see)"
+    )
     async def members(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Membership]:
-        ctx = context_of(info)
         org_id = uuid.UUID(self.id)
+        pages, counts = loaders.members_pages(info), loaders.members_count(info)
         return await seq_page(
             first,
             after,
-            lambda pos, lim: people_store.members_page(ctx.runtime.db, org_id, pos, lim),
+            lambda pos, lim: pages.load((org_id, pos, lim)),
             Membership.from_row,
-            lambda: people_store.count_members(ctx.runtime.db, org_id),
+            lambda: counts.load(org_id),
         )
 
     @classmethod

@@ -19,6 +19,7 @@ from gongjian_organizations.domain.coverage import (
     strongest_mode,
 )
 from gongjian_organizations.domain.organizations import Establishment, OrganizationFamily
+from gongjian_organizations.store.units import COVERED_BY
 
 
 @dataclass(frozen=True)
@@ -129,29 +130,59 @@ async def refresh_coverage(
     return changes
 
 
-async def area_coverage(conn: Executor, area_code: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT family, units, required, covered_required, covered_not_required "
-        "FROM area_coverage WHERE area_code = $1",
-        area_code,
+async def area_coverage(conn: Executor, area_codes: list[str]) -> list[list[asyncpg.Record]]:
+    """The maintained figures of each area (a row per family), in the keys' order."""
+    rows = await conn.fetch(
+        "SELECT area_code, family, units, required, covered_required, covered_not_required "
+        "FROM area_coverage WHERE area_code = ANY($1::text[])",
+        area_codes,
     )
+    grouped: dict[str, list[asyncpg.Record]] = {c: [] for c in area_codes}
+    for row in rows:
+        grouped[row["area_code"]].append(row)
+    return [grouped[c] for c in area_codes]
 
 
 async def gaps_page(
-    conn: Executor, family: str, area_like: str, after: tuple[int, int] | None, limit: int
+    conn: Executor,
+    family: str,
+    area_like: str,
+    after: tuple[int, int] | None,
+    limit: int,
+    covered_by: list[uuid.UUID] | None = None,
 ) -> list[asyncpg.Record]:
-    """Units required but not covered, largest headcount first (keyset: headcount, seq)."""
+    """Units required but not covered, largest headcount first (keyset: headcount, seq); with
+    ``covered_by``, only units that one of those organisations covers (in another family)."""
     headcount, seq = after if after else (2**31 - 1, 0)
     return await conn.fetch(
         "SELECT c.headcount, u.* FROM unit_coverage c JOIN unit u ON u.id = c.unit_id "
         "WHERE c.family = $1 AND c.area_code LIKE $2 AND c.required AND c.mode IS NULL "
         "AND c.counted AND (c.headcount < $3 OR (c.headcount = $3 AND c.seq > $4)) "
+        f"AND ($6::uuid[] IS NULL OR {COVERED_BY.format(unit='u.id', orgs='$6')}) "
         "ORDER BY c.headcount DESC, c.seq LIMIT $5",
         family,
         area_like,
         headcount,
         seq,
         limit,
+        covered_by,
+    )
+
+
+async def count_gaps_covered_by(
+    conn: Executor, family: str, area_like: str, covered_by: list[uuid.UUID]
+) -> int:
+    """The gap list's length for a caller limited to some organisations (a scan of their units,
+    not the maintained figures, which are the whole area's)."""
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM unit_coverage c WHERE c.family = $1 AND c.area_code LIKE $2 "
+            "AND c.required AND c.mode IS NULL AND c.counted AND "
+            f"{COVERED_BY.format(unit='c.unit_id', orgs='$3')}",
+            family,
+            area_like,
+            covered_by,
+        )
     )
 
 

@@ -65,29 +65,41 @@ async def leaders_of(
 
 
 async def due_for_reelection(
-    conn: Executor, area_like: str, by: date, after: int | None, limit: int
+    conn: Executor,
+    area_like: str,
+    by: date,
+    after: int | None,
+    limit: int,
+    only_ids: list[uuid.UUID] | None = None,
 ) -> list[asyncpg.Record]:
-    """Organisations whose earliest current term ends by ``by`` (overdue ones first)."""
+    """Organisations whose earliest current term ends by ``by`` (overdue ones first); with
+    ``only_ids``, among those organisations only."""
     return await conn.fetch(
         "SELECT o.seq, o.id, min(l.term_end) AS term_end FROM leader l "
         "JOIN organization o ON o.id = l.organization_id "
         "WHERE l.ended_on IS NULL AND l.term_end <= $2 AND o.dissolved_on IS NULL "
-        "AND o.area_code LIKE $1 AND o.seq > $3 GROUP BY o.seq, o.id ORDER BY o.seq LIMIT $4",
+        "AND o.area_code LIKE $1 AND o.seq > $3 AND ($5::uuid[] IS NULL OR o.id = ANY($5)) "
+        "GROUP BY o.seq, o.id ORDER BY o.seq LIMIT $4",
         area_like,
         by,
         after or 0,
         limit,
+        only_ids,
     )
 
 
-async def count_due_for_reelection(conn: Executor, area_like: str, by: date) -> int:
+async def count_due_for_reelection(
+    conn: Executor, area_like: str, by: date, only_ids: list[uuid.UUID] | None = None
+) -> int:
     return int(
         await conn.fetchval(
             "SELECT count(DISTINCT o.id) FROM leader l JOIN organization o "
             "ON o.id = l.organization_id WHERE l.ended_on IS NULL AND l.term_end <= $2 "
-            "AND o.dissolved_on IS NULL AND o.area_code LIKE $1",
+            "AND o.dissolved_on IS NULL AND o.area_code LIKE $1 "
+            "AND ($3::uuid[] IS NULL OR o.id = ANY($3))",
             area_like,
             by,
+            only_ids,
         )
     )
 

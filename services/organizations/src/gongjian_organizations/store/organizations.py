@@ -16,13 +16,19 @@ ORG_COLUMNS = (
 
 
 async def organizations_by_id(
-    conn: Executor, ids: list[uuid.UUID], scope_like: str
+    conn: Executor,
+    ids: list[uuid.UUID],
+    scope_like: str,
+    only_ids: list[uuid.UUID] | None = None,
 ) -> list[asyncpg.Record | None]:
-    """Organisations in the keys' order (None where missing or outside the scope)."""
+    """Organisations in the keys' order (None where missing or outside the scope: the area, and
+    ``only_ids`` when the caller is limited to some organisations)."""
     rows = await conn.fetch(
-        f"SELECT {ORG_COLUMNS} FROM organization WHERE id = ANY($1::uuid[]) AND area_code LIKE $2",
+        f"SELECT {ORG_COLUMNS} FROM organization WHERE id = ANY($1::uuid[]) AND area_code LIKE $2 "
+        "AND ($3::uuid[] IS NULL OR id = ANY($3::uuid[]))",
         ids,
         scope_like,
+        only_ids,
     )
     found = {r["id"]: r for r in rows}
     return [found.get(i) for i in ids]

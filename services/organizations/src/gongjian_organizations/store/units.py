@@ -38,16 +38,31 @@ async def insert_unit(conn: Connection, values: dict[str, Any]) -> asyncpg.Recor
 
 
 async def unit_by_credit_code(conn: Connection, code: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT id, name FROM unit WHERE credit_code = $1", code)
+    return await conn.fetchrow("SELECT id, name, area_code FROM unit WHERE credit_code = $1", code)
+
+
+# Units covered by one of the organisations in the parameter (an ORG_ADMIN's reach).
+COVERED_BY = (
+    "EXISTS (SELECT 1 FROM organization_unit cov WHERE cov.unit_id = {unit} "
+    "AND cov.organization_id = ANY({orgs}::uuid[]))"
+)
 
 
 async def units_by_id(
-    conn: Executor, ids: list[uuid.UUID], scope_like: str
+    conn: Executor,
+    ids: list[uuid.UUID],
+    scope_like: str,
+    covered_by: list[uuid.UUID] | None = None,
 ) -> list[asyncpg.Record]:
+    """Units in the scope (and, when ``covered_by`` is given, covered by one of those
+    organisations)."""
+    covered = COVERED_BY.format(unit="unit.id", orgs="$3")
     return await conn.fetch(
-        f"SELECT {UNIT_COLUMNS} FROM unit WHERE id = ANY($1::uuid[]) AND area_code LIKE $2",
+        f"SELECT {UNIT_COLUMNS} FROM unit WHERE id = ANY($1::uuid[]) AND area_code LIKE $2 "
+        f"AND ($3::uuid[] IS NULL OR {covered})",
         ids,
         scope_like,
+        covered_by,
     )
 
 
@@ -135,9 +150,10 @@ async def units_filtered(
     include_closed: bool,
     after: int | None,
     limit: int,
+    covered_by: list[uuid.UUID] | None = None,
 ) -> list[asyncpg.Record]:
     """Units by area subtree, kind and coverage state (COVERED, GAP, NOT_REQUIRED)."""
-    sql, args = _filter_sql(area_like, kind, family, state, include_closed)
+    sql, args = _filter_sql(area_like, kind, family, state, include_closed, covered_by)
     return await conn.fetch(
         f"SELECT {', '.join('u.' + c.strip() for c in UNIT_COLUMNS.split(','))} "
         f"FROM unit u {sql} AND u.seq > ${len(args) + 1} ORDER BY u.seq LIMIT ${len(args) + 2}",
@@ -154,16 +170,25 @@ async def count_units_filtered(
     family: str | None,
     state: str | None,
     include_closed: bool,
+    covered_by: list[uuid.UUID] | None = None,
 ) -> int:
-    sql, args = _filter_sql(area_like, kind, family, state, include_closed)
+    sql, args = _filter_sql(area_like, kind, family, state, include_closed, covered_by)
     return int(await conn.fetchval(f"SELECT count(*) FROM unit u {sql}", *args))
 
 
 def _filter_sql(
-    area_like: str, kind: str | None, family: str | None, state: str | None, include_closed: bool
+    area_like: str,
+    kind: str | None,
+    family: str | None,
+    state: str | None,
+    include_closed: bool,
+    covered_by: list[uuid.UUID] | None,
 ) -> tuple[str, list[Any]]:
     args: list[Any] = [area_like]
     where = ["u.area_code LIKE $1"]
+    if covered_by is not None:
+        args.append(covered_by)
+        where.append(COVERED_BY.format(unit="u.id", orgs=f"${len(args)}"))
     if not include_closed:
         where.append("u.closed_on IS NULL")
     if kind is not None:

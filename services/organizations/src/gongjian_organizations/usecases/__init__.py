@@ -8,13 +8,16 @@ from datetime import date
 
 import asyncpg
 
-from gongjian_kit import clock
+from gongjian_kit import clock, policy
 from gongjian_kit.areas import is_area_code
-from gongjian_kit.auth import ADMIN_ROLES, Caller
+from gongjian_kit.auth import Caller
 from gongjian_kit.errors import ApiError, ErrorCode
-from gongjian_kit.runtime import UnitOfWork
+from gongjian_kit.policy import Action, Resource
+from gongjian_kit.ratelimit import SubjectLimiter
+from gongjian_kit.runtime import Runtime, UnitOfWork
 from gongjian_organizations.domain.coverage import CoverageRules, UnitCoverage
 from gongjian_organizations.domain.names import name_problem
+from gongjian_organizations.store import audit as audit_store
 from gongjian_organizations.store import coverage as coverage_store
 
 EVENT = "gongjian.organizations."
@@ -71,8 +74,11 @@ class Outcome:
 
 
 def require_admin_of(caller: Caller, area_code: str, field_: str, outcome: Outcome) -> bool:
-    caller.require_role(*ADMIN_ROLES)
-    if not caller.can_see_area(area_code):
+    """The caller may write records (units, organisations) in ``area_code``: FORBIDDEN (raised)
+    without the right, a FORBIDDEN error on the field outside its reach."""
+    if not policy.reach(caller, Resource.RECORDS, Action.WRITE).area or not caller.can_see_area(
+        area_code
+    ):
         outcome.add(
             field_,
             ErrorCode.FORBIDDEN,
@@ -81,6 +87,23 @@ def require_admin_of(caller: Caller, area_code: str, field_: str, outcome: Outco
         )
         return False
     return True
+
+
+def lookup_limiter(runtime: Runtime) -> SubjectLimiter:
+    """The process's token buckets for look-ups by ID number and refused duplicate probes."""
+    found = runtime.extras.get("lookup_limiter")
+    if found is None:
+        found = runtime.extras["lookup_limiter"] = SubjectLimiter.from_settings()
+    assert isinstance(found, SubjectLimiter)
+    return found
+
+
+def audit_trail(caller: Caller, request_id: str | None, runtime: Runtime) -> audit_store.Trail:
+    """Who acts, for the audit: the request's id, or else one made once for this process's run
+    (an import from the command line is one run)."""
+    if request_id is None:
+        request_id = runtime.extras.setdefault("run_id", f"run-{uuid.uuid4().hex}")
+    return audit_store.Trail.of(caller, str(request_id))
 
 
 RULES = CoverageRules()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from gongjian_kit import policy
 from gongjian_kit.areas import AREA_CODE_LENGTH, area_level, is_area_code, parent_area
-from gongjian_kit.auth import Caller, Role
+from gongjian_kit.auth import Caller
 from gongjian_kit.errors import ErrorCode
+from gongjian_kit.policy import Action, Resource
 from gongjian_kit.runtime import Runtime
 from gongjian_organizations.store import areas as area_store
 from gongjian_organizations.usecases import EVENT, Outcome
@@ -25,8 +27,9 @@ async def create_area(runtime: Runtime, caller: Caller, code: str, name: str) ->
     if outcome.errors:
         return outcome
     parent = parent_area(code)
-    # A new district is a district admin's act; anything else is created inside one's own area.
-    caller.require_role(Role.DISTRICT_ADMIN, Role.STREET_ADMIN)
+    # Inside one's own area (the parent's, or a district admin's own district): a street admin
+    # creates communities, a community admin (whose area has no children) nothing.
+    policy.require(caller, Resource.AREAS, Action.WRITE)
     if not caller.can_see_area(parent or code):
         outcome.add(
             "code",
@@ -67,7 +70,7 @@ async def rename_area(runtime: Runtime, caller: Caller, code: str, name: str) ->
     name = outcome.check_name("name", name, "名称", "name", 100)
     if outcome.errors:
         return outcome
-    caller.require_role(Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_ADMIN)
+    policy.require(caller, Resource.AREAS, Action.WRITE)
     async with runtime.unit_of_work() as uow:
         row = await area_store.rename_area(uow.conn, code, name, caller.area_like)
         if row is None:

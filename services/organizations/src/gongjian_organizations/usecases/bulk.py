@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from gongjian_kit import clock
+from gongjian_kit import clock, policy
 from gongjian_kit.areas import is_area_code
-from gongjian_kit.auth import ADMIN_ROLES, Caller
+from gongjian_kit.auth import Caller
 from gongjian_kit.db import Connection
 from gongjian_kit.errors import ErrorCode
+from gongjian_kit.policy import Action, Resource
 from gongjian_kit.runtime import Runtime
 from gongjian_organizations.domain.credit_code import credit_code_problem
 from gongjian_organizations.domain.names import name_problem
@@ -28,12 +29,27 @@ from gongjian_organizations.domain.organizations import (
     establishment_problems,
 )
 from gongjian_organizations.domain.units import HEADCOUNT_FIELDS, UnitKind, headcount_problems
+from gongjian_organizations.store import audit as audit_store
 from gongjian_organizations.store import organizations as org_store
 from gongjian_organizations.store import units as unit_store
-from gongjian_organizations.usecases import EVENT, Outcome, refresh_coverage, require_admin_of
+from gongjian_organizations.usecases import (
+    EVENT,
+    Outcome,
+    audit_trail,
+    lookup_limiter,
+    refresh_coverage,
+    require_admin_of,
+)
 from gongjian_organizations.usecases.people import Problem
+from gongjian_organizations.usecases.units import OUTSIDE_SCOPE, credit_code_conflict
 
 BAD = ErrorCode.BAD_USER_INPUT
+RATE_LIMITED_CREDIT_CODE: Problem = (
+    "creditCode",
+    ErrorCode.RATE_LIMITED,
+    "查重过于频繁，本行未处理，请稍后再试",
+    "Too many duplicate probes in a short time: this row was not processed; try again later",
+)
 # A reference to another organisation: an existing one by id, or an earlier entry of the batch.
 OrgRef = uuid.UUID | int
 
@@ -126,10 +142,20 @@ UNIT_INSERT = (
 
 
 async def register_units(
-    runtime: Runtime, caller: Caller, units: list[UnitInput], *, skip_invalid: bool = False
+    runtime: Runtime,
+    caller: Caller,
+    units: list[UnitInput],
+    *,
+    skip_invalid: bool = False,
+    request_id: str | None = None,
 ) -> BulkResult:
-    """Register units in one transaction: all or nothing unless ``skip_invalid``."""
-    caller.require_role(*ADMIN_ROLES)
+    """Register units in one transaction: all or nothing unless ``skip_invalid``.
+
+    Credit codes already registered are refused as ``register_unit`` refuses them (named only
+    in the caller's scope, audited, outside it spending a look-up); once the caller has no
+    look-up left, every later entry with a credit code is refused as RATE_LIMITED.
+    """
+    policy.require(caller, Resource.RECORDS, Action.WRITE)
     result = BulkResult()
     valid: list[tuple[int, _ValidUnit]] = []
     seen: set[str] = set()
@@ -157,29 +183,34 @@ async def register_units(
         taken = {
             r["credit_code"]: r
             for r in await uow.conn.fetch(
-                "SELECT id, name, credit_code FROM unit WHERE credit_code = ANY($1::text[])",
+                "SELECT id, name, credit_code, area_code FROM unit "
+                "WHERE credit_code = ANY($1::text[])",
                 list(seen),
             )
         }
+        limiter = lookup_limiter(runtime)
+        limited = limiter.exhausted(caller.subject)
+        audit: list[audit_store.Entry] = []
         accepted: list[_ValidUnit] = []
         for index, unit in valid:
-            if unit.area_code not in areas:
+            if limited and unit.credit_code is not None:
+                result.refuse(index, RATE_LIMITED_CREDIT_CODE)
+                audit.append(audit_store.Entry("creditCode", audit_store.Reason.RATE_LIMITED))
+            elif unit.area_code not in areas:
                 result.refuse(
                     index,
                     ("areaCode", ErrorCode.NOT_FOUND, "区划不存在", "The area does not exist"),
                 )
             elif (existing := taken.get(unit.credit_code)) is not None:
-                result.refuse(
-                    index,
-                    (
-                        "creditCode",
-                        ErrorCode.CONFLICT,
-                        f"该统一社会信用代码已登记：{existing['name']}（{existing['id']}）",
-                        f"This credit code is already registered to {existing['id']}",
-                    ),
-                )
+                message, probe = credit_code_conflict(caller, existing)
+                result.refuse(index, ("creditCode", ErrorCode.CONFLICT, *message))
+                audit.append(probe)
+                if probe.detail == OUTSIDE_SCOPE:
+                    limiter.take(caller.subject)
+                    limited = limiter.exhausted(caller.subject)  # from the next entry on
             else:
                 accepted.append(unit)
+        await audit_store.record(runtime.db, audit_trail(caller, request_id, runtime), audit)
         result.rejected.sort(key=lambda item: item[0])
         if result.rejected and not skip_invalid:
             return result  # nothing written
@@ -316,7 +347,7 @@ async def establish_organizations(
     A parent or host may be an earlier entry of the same batch (its index); an entry whose
     parent or host was refused is refused too.
     """
-    caller.require_role(*ADMIN_ROLES)
+    policy.require(caller, Resource.RECORDS, Action.WRITE)
     result = BulkResult()
     today = clock.today()
     checked: dict[int, _ValidOrganization] = {}

@@ -7,9 +7,11 @@ from datetime import date
 
 import asyncpg
 
-from gongjian_kit.auth import ADMIN_ROLES, Caller, Role
+from gongjian_kit import policy
+from gongjian_kit.auth import Caller
 from gongjian_kit.db import Connection
-from gongjian_kit.errors import ErrorCode
+from gongjian_kit.errors import ErrorCode, forbidden
+from gongjian_kit.policy import Action, Resource
 from gongjian_kit.runtime import Runtime
 from gongjian_organizations.domain.leaders import (
     GROUP_KIND_OF_FAMILY,
@@ -34,12 +36,12 @@ POSTS_OF_FAMILY = {
 
 
 def _may_manage(caller: Caller, org_id: uuid.UUID) -> None:
-    """Admins of the area, or the organisation's own admin (branch leaders keep it current)."""
-    if caller.has(*ADMIN_ROLES):
-        return
-    caller.require_role(Role.ORG_ADMIN)
-    if str(org_id) not in caller.orgs:
-        caller.require_role(*ADMIN_ROLES)  # raises FORBIDDEN
+    """The caller keeps this organisation (UPKEEP in the policy): admins of its area, or its own
+    ORG_ADMIN (branch leaders keep it current). FORBIDDEN otherwise. The organisation's area is
+    checked by the SQL that finds it (the caller's area)."""
+    reach = policy.reach(caller, Resource.UPKEEP, Action.WRITE)
+    if not (reach.area or org_id in (reach.own_orgs or ())):
+        raise forbidden("只能管理本组织", "You may keep your own organisations only")
 
 
 async def _active_org(
@@ -129,7 +131,7 @@ async def end_leader_term(
     runtime: Runtime, caller: Caller, leader_id: uuid.UUID, ended_on: date
 ) -> Outcome:
     outcome = Outcome()
-    caller.require_role(*ADMIN_ROLES, Role.ORG_ADMIN)
+    policy.require(caller, Resource.UPKEEP, Action.WRITE)
     async with runtime.unit_of_work() as uow:
         row = await leader_store.end_leader_term(uow.conn, leader_id, ended_on, caller.area_like)
         if row is None:
@@ -185,7 +187,7 @@ async def dissolve_group(
     runtime: Runtime, caller: Caller, group_id: uuid.UUID, on: date
 ) -> Outcome:
     outcome = Outcome()
-    caller.require_role(*ADMIN_ROLES, Role.ORG_ADMIN)
+    policy.require(caller, Resource.UPKEEP, Action.WRITE)
     async with runtime.unit_of_work() as uow:
         group = await leader_store.lock_group(uow.conn, group_id, caller.area_like)
         if group is None or group["dissolved_on"] is not None:
@@ -205,7 +207,7 @@ async def add_group_member(
     runtime: Runtime, caller: Caller, group_id: uuid.UUID, person_id: uuid.UUID
 ) -> Outcome:
     outcome = Outcome()
-    caller.require_role(*ADMIN_ROLES, Role.ORG_ADMIN)
+    policy.require(caller, Resource.UPKEEP, Action.WRITE)
     async with runtime.unit_of_work() as uow:
         group = await leader_store.lock_group(uow.conn, group_id, caller.area_like)
         if group is None or group["dissolved_on"] is not None:
@@ -281,7 +283,7 @@ async def end_membership(
     runtime: Runtime, caller: Caller, membership_id: uuid.UUID, until: date
 ) -> Outcome:
     outcome = Outcome()
-    caller.require_role(*ADMIN_ROLES, Role.ORG_ADMIN)
+    policy.require(caller, Resource.UPKEEP, Action.WRITE)
     async with runtime.unit_of_work() as uow:
         row = await people_store.end_membership(uow.conn, membership_id, until, caller.area_like)
         if row is None:

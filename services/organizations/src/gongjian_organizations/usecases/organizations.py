@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from gongjian_kit import clock
-from gongjian_kit.auth import ADMIN_ROLES, Caller
+from gongjian_kit import clock, policy
+from gongjian_kit.auth import Caller
 from gongjian_kit.db import Connection
 from gongjian_kit.errors import ErrorCode
+from gongjian_kit.policy import Action, Resource
 from gongjian_kit.runtime import Runtime
 from gongjian_organizations.domain.organizations import (
     Establishment,
@@ -142,7 +143,7 @@ async def dissolve_organization(
 ) -> Outcome:
     """Dissolve (撤销) an organisation; refused while it has active child organisations."""
     outcome = Outcome()
-    caller.require_role(*ADMIN_ROLES)
+    policy.require(caller, Resource.RECORDS, Action.WRITE)
     if not outcome.past_or_today("dissolvedOn", dissolved_on, "撤销日期", "dissolution date"):
         return outcome
     async with runtime.unit_of_work() as uow:
@@ -201,7 +202,7 @@ async def rename_organization(
     runtime: Runtime, caller: Caller, org_id: uuid.UUID, name: str
 ) -> Outcome:
     outcome = Outcome()
-    caller.require_role(*ADMIN_ROLES)
+    policy.require(caller, Resource.RECORDS, Action.WRITE)
     name = _name_problem(name, outcome)
     if outcome.errors:
         return outcome
@@ -224,7 +225,7 @@ async def reestablish_organization(
 ) -> Outcome:
     """Re-establish (恢复) a dissolved organisation; it covers its units again."""
     outcome = Outcome()
-    caller.require_role(*ADMIN_ROLES)
+    policy.require(caller, Resource.RECORDS, Action.WRITE)
     if not outcome.past_or_today("foundedOn", founded_on, "成立日期", "founding date"):
         return outcome
     async with runtime.unit_of_work() as uow:

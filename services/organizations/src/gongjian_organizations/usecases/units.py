@@ -6,18 +6,35 @@ import uuid
 from datetime import date
 from typing import Any
 
-from gongjian_kit.auth import ADMIN_ROLES, Caller
-from gongjian_kit.errors import ErrorCode
+from gongjian_kit import policy
+from gongjian_kit.auth import Caller
+from gongjian_kit.errors import ErrorCode, rate_limited
+from gongjian_kit.policy import Action, Resource
 from gongjian_kit.runtime import Runtime
 from gongjian_organizations.domain.credit_code import credit_code_problem
 from gongjian_organizations.domain.units import HEADCOUNT_FIELDS, UnitKind, headcount_problems
 from gongjian_organizations.store import areas as area_store
+from gongjian_organizations.store import audit as audit_store
 from gongjian_organizations.store import units as unit_store
-from gongjian_organizations.usecases import EVENT, Outcome, refresh_coverage, require_admin_of
+from gongjian_organizations.usecases import (
+    EVENT,
+    Outcome,
+    audit_trail,
+    lookup_limiter,
+    refresh_coverage,
+    require_admin_of,
+)
 
 
-async def register_unit(runtime: Runtime, caller: Caller, values: dict[str, Any]) -> Outcome:
-    """Register a unit with a valid, unique credit code in the caller's area."""
+async def register_unit(
+    runtime: Runtime, caller: Caller, values: dict[str, Any], request_id: str | None = None
+) -> Outcome:
+    """Register a unit with a valid, unique credit code in the caller's area.
+
+    A credit code already registered is a CONFLICT naming the unit only when the caller may see
+    it; outside their scope it is a plain CONFLICT, audited, and it spends one of the caller's
+    look-ups: with none left, a registration with a credit code is refused as RATE_LIMITED.
+    """
     outcome = Outcome()
     name = outcome.check_name("name", values["name"], "单位名称", "unit name", 200)
     credit = (values.get("credit_code") or "").strip().upper() or None
@@ -34,15 +51,20 @@ async def register_unit(runtime: Runtime, caller: Caller, values: dict[str, Any]
         if not await area_store.area_exists(uow.conn, area_code):
             outcome.add("areaCode", ErrorCode.NOT_FOUND, "区划不存在", "The area does not exist")
             return outcome
+        limiter = lookup_limiter(runtime)
+        if credit is not None and limiter.exhausted(caller.subject):
+            outcome.errors.append(rate_limited("creditCode"))
+            entry = audit_store.Entry("creditCode", audit_store.Reason.RATE_LIMITED)
+            await audit_store.record(runtime.db, audit_trail(caller, request_id, runtime), [entry])
+            return outcome
         if credit is not None and (
             existing := await unit_store.unit_by_credit_code(uow.conn, credit)
         ):
-            outcome.add(
-                "creditCode",
-                ErrorCode.CONFLICT,
-                f"该统一社会信用代码已登记：{existing['name']}（{existing['id']}）",
-                f"This credit code is already registered to {existing['id']}",
-            )
+            problem, entry = credit_code_conflict(caller, existing)
+            outcome.add("creditCode", ErrorCode.CONFLICT, *problem)
+            if entry.detail == OUTSIDE_SCOPE:
+                limiter.take(caller.subject)
+            await audit_store.record(runtime.db, audit_trail(caller, request_id, runtime), [entry])
             return outcome
         row = await unit_store.insert_unit(
             uow.conn,
@@ -74,6 +96,27 @@ async def register_unit(runtime: Runtime, caller: Caller, values: dict[str, Any]
     return outcome
 
 
+OUTSIDE_SCOPE = "outside the caller's scope"
+
+
+def credit_code_conflict(
+    caller: Caller, existing: Any
+) -> tuple[tuple[str, str], audit_store.Entry]:
+    """The message (Chinese, English) for a credit code already registered, and its audit
+    entry: the unit is named only to a caller whose records reach it."""
+    reason = audit_store.Reason.DUPLICATE_CREDIT_CODE
+    reach = policy.reach(caller, Resource.RECORDS)
+    if reach.area and caller.can_see_area(existing["area_code"]):
+        return (
+            f"该统一社会信用代码已登记：{existing['name']}（{existing['id']}）",
+            f"This credit code is already registered to {existing['id']}",
+        ), audit_store.Entry("creditCode", reason, unit_id=existing["id"], detail="in scope")
+    return (
+        "该统一社会信用代码已登记",
+        "This credit code is already registered",
+    ), audit_store.Entry("creditCode", reason, unit_id=existing["id"], detail=OUTSIDE_SCOPE)
+
+
 def _unit_event(row: Any) -> dict[str, Any]:
     return {
         "unitId": str(row["id"]),
@@ -95,7 +138,7 @@ async def update_unit(
 ) -> Outcome:
     """Change a unit's name, kind or headcounts (a unit does not move between areas)."""
     outcome = Outcome()
-    caller.require_role(*ADMIN_ROLES)
+    policy.require(caller, Resource.RECORDS, Action.WRITE)
     async with runtime.unit_of_work() as uow:
         current = await unit_store.lock_unit(uow.conn, unit_id, caller.area_like)
         if current is None:
@@ -130,7 +173,7 @@ async def close_unit(
 ) -> Outcome:
     """Close (注销) a unit: it no longer counts for coverage."""
     outcome = Outcome()
-    caller.require_role(*ADMIN_ROLES)
+    policy.require(caller, Resource.RECORDS, Action.WRITE)
     reason = reason.strip()
     if not reason or len(reason) > 500:
         outcome.add(

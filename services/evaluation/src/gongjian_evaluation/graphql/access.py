@@ -1,0 +1,32 @@
+"""Which rule of the access policy governs each field of the evaluation subgraph.
+
+Read with ``gongjian_kit.policy`` (the table) and ``gongjian_kit.field_rules`` (the kinds of
+rule). Every field of the schema must be here: the schema is not built otherwise.
+"""
+
+from __future__ import annotations
+
+from gongjian_kit.field_rules import Gate, Held, Rule, entity_key
+from gongjian_kit.policy import Resource
+
+FIGURES = Resource.FIGURES
+
+FIELD_RULES: dict[str, Rule] = {
+    # Figures of an area in the caller's area (checked against the token's area).
+    "Query.areaStats": Gate(FIGURES),
+    "Subscription.areaStatsUpdated": Gate(FIGURES),
+    entity_key("Area"): Gate(Resource.AREAS),
+    "Area.code": Held(Resource.AREAS),
+    "Area.stats": Gate(FIGURES),
+    **{
+        f"AreaStats.{f}": Held(FIGURES)
+        for f in ("areaCode", "organizationCount", "activityCount", "updatedAt")
+    },
+    # One organisation's figures: reached through the organisation (a record), and for
+    # ORG_ADMIN only its own organisations' (the rest is null).
+    entity_key("Organization"): Gate(Resource.RECORDS),
+    "Organization.id": Held(Resource.RECORDS),
+    "Organization.activitySummary": Held(FIGURES),
+    "ActivitySummary.activityCount": Held(FIGURES),
+    "ActivitySummary.lastActivityAt": Held(FIGURES),
+}
