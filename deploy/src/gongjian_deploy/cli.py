@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gongjian_deploy.audit import register as register_audit
 from gongjian_deploy.client import GraphQLClient
 from gongjian_deploy.infra import port_open
 from gongjian_deploy.keys import register as register_keys
@@ -179,6 +180,7 @@ def token(args: argparse.Namespace) -> int:
             roles=[args.role],
             area=args.area,
             orgs=args.org or [],
+            person=args.person,
             ttl_s=args.ttl,
         )
     )
@@ -288,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     token_cmd.add_argument("--area", required=True, help="12-digit area code of the scope")
     token_cmd.add_argument("--org", action="append", help="organisation id (ORG_ADMIN)")
     token_cmd.add_argument("--subject", help="the sub claim")
+    token_cmd.add_argument("--person", help="the caller's own person id (MEMBER: their record)")
     token_cmd.add_argument("--ttl", type=int, default=12 * 3600, help="seconds")
     token_cmd.set_defaults(run=token)
     kinds = ["units", "organizations", "people"]
@@ -316,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     export_cmd.set_defaults(run=export)
     register_operations(commands)
     register_keys(commands)
+    register_audit(commands)
     args = parser.parse_args(argv)
     code: int = args.run(args)
     return code

@@ -73,14 +73,24 @@ async def fresh_db(infra: Stack) -> AsyncIterator[asyncpg.Pool[asyncpg.Record]]:
 
 
 def token_for(
-    stack: Stack, role: str, area: str, orgs: list[str] | None = None, subject: str | None = None
+    stack: Stack,
+    role: str,
+    area: str,
+    orgs: list[str] | None = None,
+    subject: str | None = None,
+    *,
+    person: str | None = None,
+    more_roles: tuple[str, ...] = (),
 ) -> str:
+    """A token of ``role`` (and ``more_roles``) over ``area``; ``orgs`` for ORG_ADMIN,
+    ``person`` for the caller's own record (MEMBER)."""
     return issue_token(
         stack.config.jwt_secret,
         subject=subject or f"test-{role.lower()}",
-        roles=[role],
+        roles=[role, *more_roles],
         area=area,
         orgs=orgs,
+        person=person,
     )
 
 
