@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 NPM ?= npm
 
-.PHONY: up test install python-deps gateway-deps lint compose check-compose bench clean
+.PHONY: up test install python-deps gateway-deps lint compose check-compose bench chaos clean
 
 up: install
 	$(UV) run gongjian up
@@ -43,6 +43,11 @@ bench: install
 	$(UV) run python bench/run_all.py
 	$(UV) run python bench/coverage_scale.py
 	$(UV) run python bench/consumer_throughput.py
+
+# Fault injection, long run: kill -9 of consumers (50 times), a 30 s broker outage, a PostgreSQL
+# restart, poison and oversized events, two replicas; prints the figures of each scenario.
+chaos: install
+	$(UV) run python -m gongjian_deploy.chaos --long
 
 clean:
 	rm -rf .gongjian .venv gateway/node_modules
