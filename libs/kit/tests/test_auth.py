@@ -3,6 +3,7 @@ import time
 import jwt
 import pytest
 
+from gongjian_kit import policy
 from gongjian_kit.auth import Caller, Role, TokenVerifier, issue_token
 from gongjian_kit.errors import ApiError
 from gongjian_kit.settings import ServiceSettings
@@ -68,7 +69,27 @@ def test_scope_checks_raise_forbidden():
     assert caught.value.code == "FORBIDDEN"
     subscriber = Caller(subject="s", roles=frozenset({Role.DATA_SUBSCRIBER}), area="330106000000")
     with pytest.raises(ApiError):
-        subscriber.require_records()
+        policy.require(subscriber, policy.Resource.RECORDS)
+
+
+def test_the_person_and_orgs_claims_are_read_as_ids(verifier):
+    person, org = "12345678-1234-5678-1234-567812345678", "87654321-4321-8765-4321-876543218765"
+    token = issue_token(
+        SECRET,
+        subject="m",
+        roles=["MEMBER", "ORG_ADMIN"],
+        area="330106001001",
+        orgs=[org, "not-an-id"],
+        person=person,
+    )
+    caller = verifier.verify(token)
+    assert str(caller.person_uuid) == person
+    assert [str(o) for o in caller.org_ids] == [org]
+    assert caller.roles == {Role.MEMBER, Role.ORG_ADMIN}
+    assert (
+        verifier.verify(issue_token(SECRET, subject="x", roles=[], area="330106000000")).person_uuid
+        is None
+    )
 
 
 def test_a_token_living_longer_than_the_cap_is_refused(verifier):

@@ -26,9 +26,7 @@ class Role(StrEnum):
     DATA_SUBSCRIBER = "DATA_SUBSCRIBER"
 
 
-ADMIN_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_ADMIN})
-# Roles that may read records (lists, names); DATA_SUBSCRIBER reads aggregates only.
-RECORD_READER_ROLES = ADMIN_ROLES | {Role.ORG_ADMIN, Role.ASSESSOR, Role.MEMBER}
+# What each role may do is gongjian_kit.policy's table, and nothing else's.
 
 
 @dataclass(frozen=True)
@@ -68,10 +66,6 @@ class Caller:
     def can_see_area(self, code: str) -> bool:
         return area_within(code, self.area)
 
-    def require_role(self, *roles: Role) -> None:
-        if not self.has(*roles):
-            raise forbidden("您的角色无权执行此操作", "Your role does not allow this")
-
     def require_area(self, code: str) -> None:
         if not self.can_see_area(code):
             raise forbidden()
@@ -94,10 +88,6 @@ class Caller:
         if code is None:
             return self.area_like
         return area_prefix(self.checked_area(code, field)) + "%"
-
-    def require_records(self) -> None:
-        """Lists and records are not for aggregate-only subscribers."""
-        self.require_role(*RECORD_READER_ROLES)
 
 
 def _uuid_or_none(raw: object) -> uuid.UUID | None:
