@@ -78,6 +78,19 @@ function useNoSuggestions() {
   };
 }
 
+// One id per client request (the client's own x-request-id when it sends a sane one), passed to
+// every subgraph call it makes, so the audit rows of one request can be found together.
+const requestIds = new WeakMap<Request, string>();
+function requestIdOf(request: Request): string {
+  let id = requestIds.get(request);
+  if (!id) {
+    const sent = request.headers.get('x-request-id') ?? '';
+    id = /^[A-Za-z0-9_-]{8,64}$/.test(sent) ? sent : crypto.randomUUID().replaceAll('-', '');
+    requestIds.set(request, id);
+  }
+  return id;
+}
+
 const subgraph = (name: string, fallback: string) => env[`${name.toUpperCase()}_URL`] ?? fallback;
 const bearer = 'Bearer {context.jwt.token.value}';
 // Identical concurrent subgraph calls are merged by default; benchmarks turn that off so that
@@ -109,7 +122,7 @@ export const gatewayConfig = defineConfig({
   },
   propagateHeaders: {
     fromClientToSubgraphs({ request }) {
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { 'x-request-id': requestIdOf(request) };
       const authorization = request.headers.get('authorization');
       if (authorization) headers.authorization = authorization;
       if (gatewaySecret) headers['x-gongjian-gateway'] = gatewaySecret;

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ from gongjian_kit.runtime import Runtime
 from gongjian_kit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 BackgroundTask = Callable[[Runtime, asyncio.Event], Coroutine[Any, Any, None]]
 
@@ -71,6 +74,10 @@ class GongjianGraphQL(GraphQL[RequestContext, None]):
         context.from_gateway = not secret or from_gateway(
             request.headers.get(GATEWAY_HEADER), secret
         )
+        # The gateway's id of the client request: audit rows of its subgraph calls share it.
+        request_id = request.headers.get("x-request-id", "")
+        if REQUEST_ID.fullmatch(request_id):
+            context._request_id = request_id
         return context
 
 
