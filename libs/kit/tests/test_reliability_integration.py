@@ -430,3 +430,45 @@ async def test_a_batch_handler_leaves_out_only_the_bad_event(fresh_db, infra):
         assert [dict(r.headers)["dlq_error_type"] for r in dead] == [b"ValueError"]
     finally:
         await stop(consumer, task)
+
+
+async def test_the_relay_outlives_a_database_restart(own_postgres, infra):
+    dsn = database_url(own_postgres.url, "postgres")
+    await migrate(dsn, "none", KIT_MIGRATIONS.parent / "no-such-dir")
+    pool = await create_pool(dsn, min_size=1, max_size=3)
+    topic = f"rel-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(infra.bootstrap, [topic])
+    relay = OutboxRelay(pool, infra.bootstrap, poll_interval_s=0.2)
+    task = asyncio.create_task(relay.run())
+
+    async def write(n: int) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await append_to_outbox(conn, topic, "k", thing("k", str(n)))
+
+    async def all_published() -> bool:
+        return (await outbox_health(pool)).backlog == 0
+
+    try:
+        await write(1)
+        await wait_until(all_published, timeout_s=30)
+        for restart in range(3):  # each restart once leaked the LISTEN connection's pool slot
+            await asyncio.to_thread(own_postgres.stop)
+            await asyncio.sleep(1.5)
+            await asyncio.to_thread(own_postgres.start)
+            await wait_until(lambda: _writable(pool), timeout_s=30)
+            await write(2 + restart)
+            await wait_until(all_published, timeout_s=30)
+        assert relay.running
+        assert not task.done()
+        assert len(await read_all(infra.bootstrap, topic)) == 4
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 15)
+        await pool.close()
+
+
+async def _writable(pool: asyncpg.Pool[asyncpg.Record]) -> bool:
+    try:
+        return bool(await pool.fetchval("SELECT true"))
+    except Exception:
+        return False

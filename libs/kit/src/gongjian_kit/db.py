@@ -41,6 +41,20 @@ RETRYABLE_AT_START: tuple[type[BaseException], ...] = (
 )
 
 
+def connection_alive(conn: PooledConnection | None) -> bool:
+    """Whether a connection held from the pool still works.
+
+    When its server connection is lost, asyncpg hands the connection back to the pool by itself,
+    and ``is_closed()`` on what we hold then raises instead of answering True.
+    """
+    if conn is None:
+        return False
+    try:
+        return not conn.is_closed()
+    except asyncpg.exceptions.InterfaceError:
+        return False
+
+
 def required(row: asyncpg.Record | None) -> asyncpg.Record:
     """The row a statement that always returns one (INSERT … RETURNING) returned."""
     if row is None:

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka import errors as kafka_errors
 from prometheus_client import Counter, Gauge
 
-from gongjian_kit.db import Connection, Executor, PooledConnection
+from gongjian_kit.db import Connection, Executor, PooledConnection, connection_alive
 from gongjian_kit.events import Event
 from gongjian_kit.kafka import cloudevents_headers, make_producer
 
@@ -215,7 +215,7 @@ class OutboxRelay:
         try:
             while not self._stopping.is_set():
                 try:
-                    if listener is not None and listener.is_closed():
+                    if listener is not None and not connection_alive(listener):
                         with contextlib.suppress(Exception):
                             await self.pool.release(listener)
                         listener = None
@@ -232,7 +232,7 @@ class OutboxRelay:
                         "outbox relay: %s: %s; retrying in %.1fs", type(exc).__name__, exc, backoff
                     )
                     await self._drop_producer()
-                    if listener is not None and listener.is_closed():
+                    if listener is not None and not connection_alive(listener):
                         # Give its slot back (the database went away): else every outage
                         # would shrink the pool by one.
                         with contextlib.suppress(Exception):

@@ -8,7 +8,7 @@ import json
 import logging
 
 from gongjian_evaluation.events import STATS_CHANGED_CHANNEL
-from gongjian_kit.db import PooledConnection
+from gongjian_kit.db import PooledConnection, connection_alive
 from gongjian_kit.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ async def listen_for_stats(runtime: Runtime, stopping: asyncio.Event) -> None:
         try:
             conn = await runtime.db.acquire()
             await conn.add_listener(STATS_CHANGED_CHANNEL, on_notify)
-            while not stopping.is_set() and not conn.is_closed():
+            while not stopping.is_set() and connection_alive(conn):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), timeout=5)
         except Exception as exc:
