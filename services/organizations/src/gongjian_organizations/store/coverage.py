@@ -43,7 +43,10 @@ async def refresh_coverage(
         return []
     units = await conn.fetch(
         "SELECT id, seq, area_code, employees, party_members, league_members, women, closed_on "
-        "FROM unit WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
+        # NO KEY UPDATE: two refreshes of one unit still queue, but the KEY SHARE lock that the
+        # caller's own organization_unit insert took on the unit (its foreign key) no longer
+        # has to be upgraded, which deadlocked two concurrent establishOrganization calls.
+        "FROM unit WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE",
         unit_ids,
     )
     covering = await conn.fetch(
