@@ -198,10 +198,25 @@ class LocalPostgres:
 
     def stop(self) -> None:
         bindir, user = _postgres_bin()
-        if self.alive():
+        # fast (a clean shutdown) within 20 s, else immediate: a loaded machine must not leave
+        # a postmaster behind after `gongjian up` has said it stopped.
+        for mode, wait in (("fast", "20"), ("immediate", "20")):
+            if not self.alive():
+                return
             with contextlib.suppress(subprocess.CalledProcessError):
                 self._run(
-                    [str(bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"], user
+                    [
+                        str(bindir / "pg_ctl"),
+                        "-D",
+                        str(self.data),
+                        "-m",
+                        mode,
+                        "-w",
+                        "-t",
+                        wait,
+                        "stop",
+                    ],
+                    user,
                 )
 
     def restart(self, down_s: float = 0.0) -> None:
