@@ -129,6 +129,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
                 fetch_wait_ms=settings.consumer_fetch_wait_ms,
                 batch_size=settings.consumer_batch_size,
                 max_backoff_s=settings.consumer_max_backoff_s,
+                epoch_topic=settings.topic("gongjian.broker-epoch"),
             )
             for spec in definition.consumers(runtime)
         ]

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import time
 import traceback
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +23,13 @@ from enum import StrEnum
 from typing import Any, TypeAlias
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka import errors as kafka_errors
 from prometheus_client import Counter, Gauge
 
@@ -62,6 +69,11 @@ transient_retries_total = Counter(
 )
 consumer_retrying = Gauge(
     "gongjian_consumer_retrying", "Partitions paused on a transient failure", ["consumer"]
+)
+broker_data_lost_total = Counter(
+    "gongjian_consumer_broker_data_lost_total",
+    "Partitions found with a committed offset past their end (the broker lost data)",
+    ["consumer"],
 )
 consumer_lag = Gauge(
     "gongjian_consumer_lag", "Messages behind the end of the assigned partitions", ["consumer"]
@@ -108,6 +120,88 @@ def is_transient(error: BaseException) -> bool:
         # "pool is closing", "connection was closed in the middle of operation"
         return "closed" in str(error) or "closing" in str(error)
     return isinstance(error, TRANSIENT) or bool(getattr(error, "retriable", False))
+
+
+COMMIT_TIMEOUT_S = 5.0
+
+
+class _LostDataCheck(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On each assignment: a committed offset beyond the partition's end means the broker lost
+    data (a memory-only broker restarted, a topic recreated). Re-read such a partition from its
+    start — the inbox and the version check drop what was applied — instead of silently
+    skipping everything below the stale offset."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, name: str, *, reread: bool = False) -> None:
+        self.consumer = consumer
+        self.name = name
+        # The broker is a new incarnation (see broker_epoch): every offset is meaningless.
+        self.reread = reread
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        if not assigned:
+            return
+        if self.reread:
+            log.warning(
+                "consumer %s: the broker lost its data (new epoch): reading %d partition(s) "
+                "again from the start",
+                self.name,
+                len(assigned),
+            )
+            broker_data_lost_total.labels(self.name).inc()
+            await self.consumer.seek_to_beginning(*assigned)
+            return
+        try:
+            ends = await self.consumer.end_offsets(list(assigned))
+            for tp in assigned:
+                committed = await self.consumer.committed(tp)
+                if committed is not None and committed > ends.get(tp, committed):
+                    log.warning(
+                        "consumer %s: committed offset %d of %s/%d is past its end %d: the "
+                        "broker lost data; reading the partition again from its start",
+                        self.name,
+                        committed,
+                        tp.topic,
+                        tp.partition,
+                        ends[tp],
+                    )
+                    broker_data_lost_total.labels(self.name).inc()
+                    await self.consumer.seek_to_beginning(tp)
+        except Exception as exc:  # the assignment stands; the check runs again next time
+            log.warning("consumer %s: could not check offsets: %s", self.name, exc)
+
+
+async def broker_epoch(bootstrap: str, topic: str) -> str:
+    """The broker's incarnation: the last id in ``topic``, written now if the topic is empty.
+
+    A broker that keeps its data keeps this id for ever; one that lost its data (Tansu restarted)
+    comes back without it and gets a new one. Two processes racing on a fresh broker may see
+    different ids: the cost is one extra re-read, never a skip.
+    """
+    await ensure_topics(bootstrap, [topic], partitions=1)
+    for _ in range(2):
+        reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+        await reader.start()
+        try:
+            tp = TopicPartition(topic, 0)
+            reader.assign([tp])
+            end = (await reader.end_offsets([tp]))[tp]
+            if end > 0:
+                reader.seek(tp, end - 1)
+                records = (await reader.getmany(tp, timeout_ms=5000)).get(tp, [])
+                if records and records[-1].value:
+                    return str(records[-1].value.decode())
+        finally:
+            await reader.stop()
+        producer = make_producer(bootstrap)
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, value=uuid.uuid4().hex.encode(), partition=0)
+        finally:
+            await producer.stop()
+    raise RuntimeError(f"could not read the broker epoch from {topic}")
 
 
 def dlq_topic(topic: str) -> str:
@@ -193,8 +287,10 @@ class EventConsumer:
         max_backoff_s: float = 30.0,
         session_timeout_ms: int = 10_000,
         after_apply: Callable[[Event], Awaitable[None]] | None = None,
+        epoch_topic: str = "gongjian.broker-epoch",
     ) -> None:
         self.spec = spec
+        self.epoch_topic = epoch_topic
         self.pool = pool
         self.bootstrap = bootstrap
         self.fetch_wait_ms = fetch_wait_ms
@@ -235,7 +331,6 @@ class EventConsumer:
         topics = list(self.spec.topics)
         await ensure_topics(self.bootstrap, topics + [dlq_topic(t) for t in topics])
         consumer = AIOKafkaConsumer(
-            *topics,
             bootstrap_servers=self.bootstrap,
             group_id=self.spec.name,
             enable_auto_commit=False,
@@ -247,7 +342,13 @@ class EventConsumer:
         )
         dlq = make_producer(self.bootstrap)
         backoffs: dict[TopicPartition, _Backoff] = {}
+        epoch = await broker_epoch(self.bootstrap, self.epoch_topic)
+        stored = await self.pool.fetchval(
+            "SELECT epoch FROM consumer_epoch WHERE consumer = $1", self.spec.name
+        )
+        check = _LostDataCheck(consumer, self.spec.name, reread=stored not in (None, epoch))
         await consumer.start()
+        consumer.subscribe(topics, listener=check)
         try:
             await dlq.start()
             self.ready.set()
@@ -264,7 +365,19 @@ class EventConsumer:
                             raise
                         self._pause(consumer, tp, records[0].offset, backoffs, exc)
                         continue
-                    await consumer.commit({tp: records[-1].offset + 1})
+                    # Bounded: a broker that lost its topics (Tansu restarted) refuses the
+                    # commit for ever; reconnecting joins the group afresh (see _LostDataCheck).
+                    await asyncio.wait_for(
+                        consumer.commit({tp: records[-1].offset + 1}), timeout=COMMIT_TIMEOUT_S
+                    )
+                    if stored != epoch:  # offsets committed in this epoch: remember it
+                        await self.pool.execute(
+                            "INSERT INTO consumer_epoch (consumer, epoch) VALUES ($1, $2) "
+                            "ON CONFLICT (consumer) DO UPDATE SET epoch = $2, seen_at = now()",
+                            self.spec.name,
+                            epoch,
+                        )
+                        stored, check.reread = epoch, False
                     if tp in backoffs:
                         del backoffs[tp]
                         self.state.retrying.pop(f"{tp.topic}/{tp.partition}", None)
