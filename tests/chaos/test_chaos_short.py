@@ -47,26 +47,6 @@ async def test_consumers_killed_at_random_moments_lose_and_double_nothing(
     assert figures.ok, figures.render()
 
 
-@pytest.mark.xfail(
-    reason=(
-        "Tansu 0.6 (memory storage) after a restart: produce fails with "
-        "ObjectStore AlreadyExists for record offsets it reports as past the partition's end, and "
-        "end offsets fall below offsets it served; consumers then cannot converge within the "
-        "short profile. The kit re-reads from the start on a new broker epoch (see the broker "
-        "log and issue 6's note); with Apache Kafka (KAFKA_BOOTSTRAP) this scenario is skipped "
-        "because the suite cannot stop that broker."
-    ),
-    strict=False,
-)
-async def test_a_broker_outage_then_republish_loses_and_doubles_nothing(
-    chaos: ChaosRun, capsys: pytest.CaptureFixture[str]
-) -> None:
-    figures = await scenario(chaos, "broker", capsys)
-    if figures.skipped:
-        pytest.skip(figures.skipped)
-    assert figures.ok, figures.render()
-
-
 async def test_a_postgres_restart_mid_stream_loses_and_doubles_nothing(
     chaos: ChaosRun, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -87,4 +67,26 @@ async def test_two_replicas_of_every_service_apply_each_event_once_in_key_order(
     chaos: ChaosRun, capsys: pytest.CaptureFixture[str]
 ) -> None:
     figures = await scenario(chaos, "replicas", capsys)
+    assert figures.ok, figures.render()
+
+
+# Last: a restarted Tansu stays inconsistent for the rest of its life (see the reason below),
+# so nothing runs after it on this broker.
+@pytest.mark.xfail(
+    reason=(
+        "Tansu 0.6 (memory storage) after a restart: produce fails with "
+        "ObjectStore AlreadyExists for record offsets it reports as past the partition's end, and "
+        "end offsets fall below offsets it served; consumers then cannot converge within the "
+        "short profile. The kit re-reads from the start on a new broker epoch (see the broker "
+        "log and issue 6's note); with Apache Kafka (KAFKA_BOOTSTRAP) this scenario is skipped "
+        "because the suite cannot stop that broker."
+    ),
+    strict=False,
+)
+async def test_a_broker_outage_then_republish_loses_and_doubles_nothing(
+    chaos: ChaosRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    figures = await scenario(chaos, "broker", capsys)
+    if figures.skipped:
+        pytest.skip(figures.skipped)
     assert figures.ok, figures.render()
