@@ -974,7 +974,9 @@ LONG = Profile(
     stable_s=30,
 )
 
-SCENARIOS = ("kills", "broker", "postgres", "poison", "replicas")
+# The broker restart last: a restarted Tansu 0.6 stays inconsistent (produce answers
+# AlreadyExists for offsets past the end it reports), which damaged every scenario after it.
+SCENARIOS = ("kills", "postgres", "poison", "replicas", "broker")
 
 
 @dataclass(repr=False)
