@@ -27,6 +27,7 @@ from gongjian_deploy.infra import (
     wait_for_port,
 )
 from gongjian_kit.personal_data import new_key
+from gongjian_kit.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[3]
 GATEWAY_DIR = ROOT / "gateway"
@@ -97,6 +98,17 @@ class Stack:
         if not self.bootstrap:
             self.broker = LocalBroker(log_path=logs / "broker.log")
             self.bootstrap = self.broker.start()
+
+    def settings(self, name: str) -> ServiceSettings:
+        """A service's settings as a process beside the stack (tests, CLI) needs them."""
+        return ServiceSettings(
+            service_name=name,
+            database_url=self.database(name),
+            jwt_secret=self.config.jwt_secret,
+            personal_data_key=self.config.personal_data_key,
+            personal_data_hmac_key=self.config.personal_data_hmac_key,
+            topic_namespace=self.config.topic_namespace,
+        )
 
     def service_env(self, name: str) -> dict[str, str]:
         return {

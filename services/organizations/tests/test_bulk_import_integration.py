@@ -15,7 +15,6 @@ from gongjian_deploy.pytest_plugin import REGISTER_UNIT, District, token_for
 from gongjian_deploy.stack import Stack
 from gongjian_kit.auth import TokenVerifier
 from gongjian_kit.runtime import Runtime
-from gongjian_kit.settings import ServiceSettings
 from gongjian_organizations.bulk import people, units
 from gongjian_organizations.bulk.commands import service_runtime
 from gongjian_organizations.bulk.export import SUMMARY_HEADERS, SUMMARY_SHEET, gap_sheet_title
@@ -33,20 +32,9 @@ def district(stack: Stack) -> District:
     return District(stack, url=stack.service_url("organizations"))
 
 
-def settings_of(stack: Stack) -> ServiceSettings:
-    return ServiceSettings(
-        service_name="organizations",
-        database_url=stack.database("organizations"),
-        jwt_secret=stack.config.jwt_secret,
-        personal_data_key=stack.config.personal_data_key,
-        personal_data_hmac_key=stack.config.personal_data_hmac_key,
-        topic_namespace=stack.config.topic_namespace,
-    )
-
-
 @pytest.fixture
 async def runtime(stack: Stack) -> AsyncIterator[Runtime]:
-    async with service_runtime(settings_of(stack)) as found:
+    async with service_runtime(stack.settings("organizations")) as found:
         yield found
 
 
