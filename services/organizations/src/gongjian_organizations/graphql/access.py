@@ -53,6 +53,8 @@ FIELD_RULES: dict[str, Rule] = {
     "Query.personByIdNumber": Gate(PERSONAL, WRITE),
     entity_key("Area"): Gate(AREAS),
     entity_key("Organization"): Gate(RECORDS),
+    # As Query.person: the loader admits only people the caller may see, with their grants.
+    entity_key("Person"): Gate(NAME),
     "Mutation.createArea": Gate(AREAS, WRITE),
     "Mutation.renameArea": Gate(AREAS, WRITE),
     "Mutation.registerUnit": Gate(RECORDS, WRITE),

@@ -11,7 +11,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from gongjian_kit import clock, policy
+from gongjian_kit import clock, guard, policy
 from gongjian_kit.auth import Caller
 from gongjian_kit.gql import context_of
 from gongjian_kit.personal_data import PersonalDataError
@@ -44,7 +44,7 @@ PERSON_DESCRIPTION = (
 )
 
 
-@strawberry.type(description=PERSON_DESCRIPTION)
+@strawberry.federation.type(keys=["id"], description=PERSON_DESCRIPTION)
 class Person:
     id: strawberry.ID
     name: str
@@ -86,6 +86,13 @@ class Person:
             phone_masked=row["phone_masked"],
             grants=grants,
         )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Person | None:
+        """The person the gateway asks for, exactly as ``Query.person`` gives them: the same
+        loader (one statement however many representations), the same grants and masks, null
+        for a person the caller may not see or an id that names none."""
+        return await person_of(info, guard.id_or_none(id))
 
     async def _clear(self, info: Info, field: str) -> str | None:
         person_id = uuid.UUID(self.id)
