@@ -1,6 +1,7 @@
 """`gongjian up` starts the whole system locally; `gongjian token` prints a dev token;
-`gongjian import` / `template` / `export` move units, organisations and people in and out as
-XLSX or CSV; `gongjian outbox …` and `gongjian dlq …` operate the event plumbing."""
+`gongjian import` / `template` / `export` move records in and out as XLSX or CSV (the kinds
+each service declares, see `gongjian_kit.bulk`); `gongjian outbox …` and `gongjian dlq …`
+operate the event plumbing."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from gongjian_deploy.stack import ROOT, SERVICES, Stack, StackConfig
 from gongjian_kit.auth import Role, issue_token
 
 if TYPE_CHECKING:
+    from gongjian_kit.bulk import BulkService
     from gongjian_kit.settings import ServiceSettings
 
 # Where the running stack's address and keys are kept for `token`, `import` and `export`.
@@ -187,8 +189,8 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _service_settings(args: argparse.Namespace) -> ServiceSettings:
-    """Where the organizations database is, and its keys.
+def _service_settings(args: argparse.Namespace, service: str = "organizations") -> ServiceSettings:
+    """Where ``service``'s database is, and its keys.
 
     ``--database-url`` with the environment for the rest (JWT_SECRET, PERSONAL_DATA_KEY,
     PERSONAL_DATA_HMAC_KEY, TOPIC_NAMESPACE); else the stack `gongjian up` is running; else the
@@ -197,18 +199,17 @@ def _service_settings(args: argparse.Namespace) -> ServiceSettings:
     from gongjian_kit.settings import ServiceSettings  # noqa: PLC0415
 
     if args.database_url:
-        return ServiceSettings(service_name="organizations", database_url=args.database_url)
+        return ServiceSettings(service_name=service, database_url=args.database_url)
     state = _read_state()
-    if state.get("organizations_database_url"):
+    database_url = state.get(f"{service}_database_url") or state.get("databases", {}).get(service)
+    if database_url:
+        keys = ("jwt_secret", "personal_data_key", "personal_data_hmac_key", "topic_namespace")
         return ServiceSettings(
-            service_name="organizations",
-            database_url=state["organizations_database_url"],
-            jwt_secret=state["jwt_secret"],
-            personal_data_key=state["personal_data_key"],
-            personal_data_hmac_key=state["personal_data_hmac_key"],
-            topic_namespace=state.get("topic_namespace", ""),
+            service_name=service,
+            database_url=database_url,
+            **{key: state[key] for key in keys if key in state},
         )
-    return ServiceSettings(service_name="organizations")
+    return ServiceSettings(service_name=service)
 
 
 def _token(args: argparse.Namespace) -> str | None:
@@ -224,15 +225,30 @@ def _token(args: argparse.Namespace) -> str | None:
     return str(found)
 
 
+def _bulk_services() -> list[BulkService]:
+    """The services' importable kinds (each `gongjian_<service>.bulk.bulk_kinds()`)."""
+    from gongjian_kit.bulk import discover  # noqa: PLC0415
+
+    return discover(SERVICES)
+
+
+def _service_of(kind: str) -> BulkService:
+    from gongjian_kit.bulk import service_of_kind  # noqa: PLC0415
+
+    return service_of_kind(_bulk_services(), kind)
+
+
 def import_file(args: argparse.Namespace) -> int:
-    from gongjian_organizations.bulk.commands import import_command  # noqa: PLC0415
+    from gongjian_kit.bulk.commands import import_command  # noqa: PLC0415
 
     found = _token(args)
     if found is None:
         return 2
+    service = _service_of(args.kind)
     return asyncio.run(
         import_command(
-            _service_settings(args),
+            service,
+            _service_settings(args, service.name),
             found,
             args.kind,
             Path(args.file),
@@ -243,10 +259,11 @@ def import_file(args: argparse.Namespace) -> int:
 
 
 def template(args: argparse.Namespace) -> int:
-    from gongjian_organizations.bulk.commands import template_command  # noqa: PLC0415
+    from gongjian_kit.bulk.commands import template_command  # noqa: PLC0415
 
+    service = _service_of(args.kind)
     if args.out:
-        return template_command(args.kind, Path(args.out))
+        return template_command(service, args.kind, Path(args.out))
     if sys.stdout.isatty():
         print(
             f"模板是 XLSX 文件，请重定向到文件或使用 --out / The template is an XLSX file: "
@@ -255,27 +272,28 @@ def template(args: argparse.Namespace) -> int:
         )
         return 2
     buffer = io.BytesIO()
-    code = template_command(args.kind, buffer)
+    code = template_command(service, args.kind, buffer)
     sys.stdout.buffer.write(buffer.getvalue())
     sys.stdout.buffer.flush()
     return code
 
 
 def export(args: argparse.Namespace) -> int:
-    from gongjian_organizations.bulk.commands import export_command  # noqa: PLC0415
-
     found = _token(args)
     if found is None:
         return 2
-    target = Path(args.out or f"coverage-{args.area}.xlsx")
-    return asyncio.run(export_command(_service_settings(args), found, args.area, target))
+    service = next(s for s in _bulk_services() if args.what in s.exports)
+    target = Path(args.out or f"{args.what}-{args.area}.xlsx")
+    command = service.exports[args.what]
+    return asyncio.run(command(_service_settings(args, service.name), found, args.area, target))
 
 
 def _database_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--token", help="the caller's token (default: $GONGJIAN_TOKEN)")
     command.add_argument(
         "--database-url",
-        help="the organizations database (default: the running `gongjian up`, else $DATABASE_URL)",
+        help="the database of the service that keeps these records, e.g. organizations "
+        "(default: the running `gongjian up`, else $DATABASE_URL)",
     )
 
 
@@ -293,10 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     token_cmd.add_argument("--person", help="the caller's own person id (MEMBER: their record)")
     token_cmd.add_argument("--ttl", type=int, default=12 * 3600, help="seconds")
     token_cmd.set_defaults(run=token)
-    kinds = ["units", "organizations", "people"]
+    services = _bulk_services()
+    kinds = [kind.kind for service in services for kind in service.kinds]
     import_cmd = commands.add_parser(
         "import",
-        help="import units, organisations or people from XLSX or CSV (all or nothing)",
+        help=f"import {', '.join(kinds)} from XLSX or CSV (all or nothing)",
         description="Exit codes: 0 imported; 1 rows rejected, nothing imported; 2 error.",
     )
     import_cmd.add_argument("kind", choices=kinds)
@@ -312,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     template_cmd.add_argument("--out", help="file to write (default: standard output)")
     template_cmd.set_defaults(run=template)
     export_cmd = commands.add_parser("export", help="export an area's coverage and gap lists")
-    export_cmd.add_argument("what", choices=["coverage"])
+    export_cmd.add_argument("what", choices=[name for s in services for name in s.exports])
     export_cmd.add_argument("--area", required=True, help="12-digit area code")
     export_cmd.add_argument("--out", help="XLSX file (default: coverage-<area>.xlsx)")
     _database_options(export_cmd)

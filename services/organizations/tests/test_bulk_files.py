@@ -1,62 +1,24 @@
-"""Import files on disk, without a database: CSV encodings, XLSX, the template, the report."""
+"""The organizations service's import files on disk, without a database: its templates, reading
+them back, the CLI (the machinery: libs/kit tests)."""
 
-import io
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
+from gongjian_kit.bulk import RowProblem
+from gongjian_kit.bulk.runner import read_rows
+from gongjian_kit.bulk.template import INSTRUCTIONS, write_template
 from gongjian_organizations.bulk import people, units
-from gongjian_organizations.bulk.problems import BulkError, RowProblem
-from gongjian_organizations.bulk.reading import read_table
-from gongjian_organizations.bulk.report import REPORT_HEADERS, default_report_path, write_report
-from gongjian_organizations.bulk.runner import read_rows
-from gongjian_organizations.bulk.template import INSTRUCTIONS, write_template
-
-UNIT_CSV = "单位名称,单位类型,所在区划代码,职工人数\r\n甲公司,非公有制企业,330106001001,30\r\n"
-
-
-@pytest.mark.parametrize(
-    ("encoding", "bom"), [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("gb18030", b"")]
-)
-def test_csv_in_utf8_with_or_without_bom_and_in_gb18030(tmp_path: Path, encoding, bom):
-    path = tmp_path / "units.csv"
-    path.write_bytes(bom + UNIT_CSV.encode(encoding))
-    table = read_table(path)
-    assert table.headers == ["单位名称", "单位类型", "所在区划代码", "职工人数"]
-    assert list(table.rows) == [(2, ["甲公司", "非公有制企业", "330106001001", "30"])]
-
-
-def test_blank_rows_are_skipped_and_row_numbers_stay_those_of_the_file(tmp_path: Path):
-    path = tmp_path / "units.csv"
-    path.write_text(
-        "单位名称,单位类型,所在区划代码\n甲,社区,330106001001\n,,\n\n乙,村,330106001002\n",
-        encoding="utf-8-sig",
-    )
-    mapped, _ = read_rows(units.IMPORTER, path)
-    assert [(m.row, m.draft.name) for m in mapped] == [(2, "甲"), (5, "乙")]
 
 
 def test_required_cells_left_blank_are_reported(tmp_path: Path):
     path = tmp_path / "people.csv"
     path.write_text("姓名,公民身份号码,所在区划代码\n,110101199003070011,330106001001\n")
-    mapped, _ = read_rows(people.IMPORTER, path)
+    mapped, _ = read_rows(people.KIND, path)
     assert mapped[0].problems == [
         RowProblem(2, "姓名", "必填项不能为空", "This column is required")
     ]
-
-
-def test_other_files_are_refused_before_anything_is_read(tmp_path: Path):
-    old = tmp_path / "units.xls"
-    old.write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(BulkError, match=r"\.xlsx"):
-        read_table(old)
-    broken = tmp_path / "units.xlsx"
-    broken.write_bytes(b"not a zip")
-    with pytest.raises(BulkError, match="XLSX"):
-        read_table(broken)
-    with pytest.raises(BulkError, match="找不到"):
-        read_table(tmp_path / "missing.csv")
 
 
 def test_the_template_has_the_headers_an_import_expects(tmp_path: Path):
@@ -82,33 +44,12 @@ def test_a_filled_template_reads_back(tmp_path: Path):
     sheet = book[units.SPEC.title]
     sheet.append(["甲公司", "非公有制企业", None, "330106001001", 30, 3])
     book.save(path)
-    mapped, ignored = read_rows(units.IMPORTER, path)
+    mapped, ignored = read_rows(units.KIND, path)
     assert ignored == []
     assert len(mapped) == 1
     assert mapped[0].row == 2
     assert mapped[0].draft.kind == "NON_PUBLIC_ENTERPRISE"
     assert mapped[0].draft.counts["partyMembers"] == 3
-
-
-def test_the_report_has_one_line_per_problem():
-    buffer = io.BytesIO()
-    write_report(
-        [
-            RowProblem(3, "公民身份号码", "公民身份号码校验位错误", "The check digit is wrong"),
-            RowProblem(3, "手机号码", "手机号码应为11位", "11 digits"),
-            RowProblem(9, "政治面貌", "应为以下之一：群众", "Must be one of: 群众"),
-        ],
-        buffer,
-    )
-    sheet = load_workbook(io.BytesIO(buffer.getvalue())).worksheets[0]
-    assert list(sheet.iter_rows(values_only=True)) == [
-        REPORT_HEADERS,
-        (3, "公民身份号码", "公民身份号码校验位错误 / The check digit is wrong"),
-        (3, "手机号码", "手机号码应为11位 / 11 digits"),
-        (9, "政治面貌", "应为以下之一：群众 / Must be one of: 群众"),
-    ]
-    assert REPORT_HEADERS == ("行号", "列", "原因")
-    assert default_report_path(Path("/x/people.xlsx")) == Path("/x/people.rejected.xlsx")
 
 
 def test_the_cli_writes_a_template(tmp_path: Path):
@@ -156,3 +97,14 @@ def test_the_cli_finds_the_running_stack_in_its_state_file(
     assert cli._service_settings(argparse.Namespace(database_url=None)).database_url == (
         "postgresql://server-of-make-up/"
     )
+
+
+def test_the_cli_finds_the_kinds_this_service_declares():
+    from gongjian_deploy import cli  # noqa: PLC0415
+    from gongjian_organizations.bulk import bulk_kinds  # noqa: PLC0415
+
+    declared = bulk_kinds()
+    assert [k.kind for k in declared.kinds] == ["units", "organizations", "people"]
+    assert list(declared.exports) == ["coverage"]
+    assert cli._service_of("people") is declared
+    assert declared.definition().name == "organizations"

@@ -222,7 +222,7 @@ def figures(district: District) -> dict[str, dict[str, object]]:
 
 
 def fill_template(path: Path, spec, rows: list[list[object]]) -> None:
-    from gongjian_organizations.bulk.template import write_template  # noqa: PLC0415
+    from gongjian_kit.bulk.template import write_template  # noqa: PLC0415
 
     write_template(spec, path)
     book = load_workbook(path)

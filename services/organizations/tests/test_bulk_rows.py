@@ -1,19 +1,14 @@
-"""Import files, row by row, without I/O: headers, cells, labels, mapping, the shared rules."""
+"""The organizations service's import files, row by row, without I/O: mapping rows of units,
+organisations and people, and the rules shared with the API (the machinery: libs/kit tests)."""
 
 import uuid
 from datetime import date
 
-import pytest
-
 from gongjian_kit.auth import Caller, Role
-from gongjian_organizations.bulk import cells, organizations, people, units
-from gongjian_organizations.bulk.columns import map_headers, normalize_header
-from gongjian_organizations.bulk.problems import BulkError, RowProblem
-from gongjian_organizations.bulk.rows import Mapped, in_file_duplicates, use_case_problem
-from gongjian_organizations.bulk.runner import ordered
+from gongjian_kit.bulk import RowProblem, headers_by_field, use_case_problem
+from gongjian_organizations.bulk import organizations, people, units
 from gongjian_organizations.domain.credit_code import credit_code_check_char
 from gongjian_organizations.domain.people import Gender, PoliticalStatus, id_check_char
-from gongjian_organizations.domain.units import UNIT_KIND_LABELS, UnitKind
 from gongjian_organizations.usecases.bulk import (
     OrganizationInput,
     UnitInput,
@@ -31,110 +26,6 @@ def credit(n: int) -> str:
 
 def resident_id(body17: str) -> str:
     return body17 + id_check_char(body17)
-
-
-# headers
-
-
-@pytest.mark.parametrize(
-    "raw",
-    ["单位名称", " 单位名称 ", "*单位名称", "单位名称*", "单位名称（必填）", "单位 名称", "name"],
-)
-def test_headers_match_leniently(raw):
-    positions, ignored = map_headers(units.SPEC, [raw, "单位类型", "所在区划代码"])
-    assert positions["name"] == 0
-    assert ignored == []
-
-
-def test_unknown_headers_are_ignored_and_reported():
-    positions, ignored = map_headers(units.SPEC, ["单位名称", "备注", "单位类型", "所在区划代码"])
-    assert positions == {"name": 0, "kind": 2, "areaCode": 3}
-    assert ignored == ["备注"]
-
-
-def test_missing_required_columns_are_named():
-    with pytest.raises(BulkError) as caught:
-        map_headers(people.SPEC, ["姓名", "性别"])
-    assert "公民身份号码" in caught.value.zh
-    assert "template people" in caught.value.en
-
-
-def test_a_column_twice_is_refused():
-    with pytest.raises(BulkError, match="两次"):
-        map_headers(units.SPEC, ["单位名称", "单位类型", "所在区划代码", "name"])
-
-
-def test_normalize_header_drops_hints_and_marks():
-    assert (
-        normalize_header("覆盖单位统一社会信用代码（多个用；分隔）") == "覆盖单位统一社会信用代码"
-    )
-    assert normalize_header(None) == ""
-    assert normalize_header("CreditCode") == "creditcode"
-
-
-# cells
-
-
-def test_labels_and_english_values_are_accepted():
-    assert cells.choice("中共党员", people.POLITICAL_STATUS_LABELS) == ("PARTY_MEMBER", None)
-    assert cells.choice("party_member", people.POLITICAL_STATUS_LABELS) == ("PARTY_MEMBER", None)
-    assert cells.choice("非公有制企业", UNIT_KIND_LABELS) == (UnitKind.NON_PUBLIC_ENTERPRISE, None)
-    assert cells.choice("", UNIT_KIND_LABELS) == (None, None)
-    value, why = cells.choice("党员", people.POLITICAL_STATUS_LABELS)
-    assert value is None
-    assert why is not None
-    assert "群众、共青团员、中共预备党员、中共党员" in why[0]
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("2024-05-01", date(2024, 5, 1)),
-        ("2024/5/1", date(2024, 5, 1)),
-        ("2024.05.01", date(2024, 5, 1)),
-        ("20240501", date(2024, 5, 1)),
-        ("2024年5月1日", date(2024, 5, 1)),
-        (date(2024, 5, 1), date(2024, 5, 1)),
-        (None, None),
-        ("", None),
-    ],
-)
-def test_dates_in_the_usual_forms(raw, expected):
-    assert cells.day(raw) == (expected, None)
-
-
-@pytest.mark.parametrize("raw", ["2024-13-01", "五月一日", "2024-02-30"])
-def test_bad_dates_say_the_format(raw):
-    value, why = cells.day(raw)
-    assert value is None
-    assert why is not None
-    assert "YYYY-MM-DD" in why[0]
-
-
-def test_yes_no_and_integers():
-    assert cells.yes_no("是") == (True, None)
-    assert cells.yes_no("N") == (False, None)
-    assert cells.yes_no(None) == (False, None)
-    assert cells.yes_no("也许")[1] is not None
-    assert cells.integer(12.0) == (12, None)
-    assert cells.integer(" 1,200 ") == (1200, None)
-    assert cells.integer("-3") == (-3, None)
-    assert cells.integer("") == (0, None)
-    assert cells.integer("三")[1] is not None
-
-
-def test_a_long_code_stored_as_a_number_is_reported_not_guessed():
-    assert cells.code(330106001001) == ("330106001001", None)
-    assert cells.code("91330106mA2x") == ("91330106MA2X", None)
-    value, why = cells.code(3.30106199001011e17)
-    assert value == ""
-    assert why is not None
-    assert "文本格式" in why[0]
-
-
-def test_several_items_split_on_either_semicolon():
-    assert cells.several("A；B; C\nD") == ["A", "B", "C", "D"]
-    assert cells.several(None) == []
 
 
 # rows
@@ -213,36 +104,12 @@ def test_an_organization_row_keeps_its_references_for_later():
     assert mapped.draft.parent_ref == "某党委"
 
 
-def test_duplicates_in_a_file_name_the_first_row():
-    rows = [Mapped(2, "A"), Mapped(3, "B"), Mapped(5, "A")]
-    in_file_duplicates(rows, lambda d: d, "公民身份号码", "公民身份号码", "ID number")
-    assert rows[0].problems == rows[1].problems == []
-    assert rows[2].problems == [
-        RowProblem(5, "公民身份号码", "与第2行的公民身份号码重复", "Same ID number as row 2")
-    ]
-
-
 def test_use_case_fields_become_the_file_headers():
     from gongjian_kit.errors import ErrorCode  # noqa: PLC0415
-    from gongjian_organizations.bulk.rows import headers_by_field  # noqa: PLC0415
 
     header = headers_by_field(organizations.SPEC)
     problem = use_case_problem(9, ("unitIds[1]", ErrorCode.NOT_FOUND, "不存在", "missing"), header)
     assert problem == RowProblem(9, "覆盖单位统一社会信用代码", "不存在", "missing")
-
-
-def test_problems_are_ordered_by_row_then_column_and_kept_once():
-    found = [
-        RowProblem(3, "所在区划代码", "a", "a"),
-        RowProblem(2, "职工人数", "b", "b"),
-        RowProblem(3, "单位名称", "c", "c"),
-        RowProblem(3, "单位名称", "c", "c"),
-    ]
-    assert [(p.row, p.column) for p in ordered(found, units.SPEC)] == [
-        (2, "职工人数"),
-        (3, "单位名称"),
-        (3, "所在区划代码"),
-    ]
 
 
 # the shared rules, without the database

@@ -15,10 +15,10 @@ from openpyxl.cell import WriteOnlyCell
 from gongjian_kit import policy
 from gongjian_kit.areas import area_prefix
 from gongjian_kit.auth import Caller
+from gongjian_kit.bulk.problems import BulkError
+from gongjian_kit.bulk.sheets import header_cells, set_widths
 from gongjian_kit.db import Executor
 from gongjian_kit.policy import Resource
-from gongjian_organizations.bulk.problems import BulkError
-from gongjian_organizations.bulk.sheets import header_cells, set_widths
 from gongjian_organizations.domain.coverage import coverage_rate
 from gongjian_organizations.domain.organizations import FAMILY_LABELS, OrganizationFamily
 from gongjian_organizations.domain.units import UNIT_KIND_LABELS

@@ -12,25 +12,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gongjian_kit import clock
-from gongjian_kit.auth import Caller
-from gongjian_organizations.bulk import cells
-from gongjian_organizations.bulk.columns import Column, SheetSpec
+from gongjian_kit.bulk import (
+    Applied,
+    BulkKind,
+    Column,
+    ImportContext,
+    Mapped,
+    RowProblem,
+    SheetSpec,
+    Written,
+    cells,
+    write_rows,
+)
+from gongjian_kit.policy import Resource
 from gongjian_organizations.bulk.lookups import (
     FoundOrganization,
     organizations_by_name,
     units_by_credit_code,
 )
-from gongjian_organizations.bulk.problems import RowProblem
-from gongjian_organizations.bulk.progress import ProgressFactory
-from gongjian_organizations.bulk.rows import (
-    Importer,
-    Mapped,
-    Written,
-    headers_by_field,
-    merge_problems,
-    use_case_problem,
-)
-from gongjian_organizations.bulk.session import TransactionRuntime
 from gongjian_organizations.domain.organizations import ESTABLISHMENT_LABELS, KIND_LABELS
 from gongjian_organizations.usecases.bulk import (
     OrganizationInput,
@@ -133,11 +132,9 @@ def _as_id(ref: str) -> uuid.UUID | None:
         return None
 
 
-async def _resolve_units(
-    runtime: TransactionRuntime, caller: Caller, rows: list[Mapped[OrganizationDraft]]
-) -> None:
+async def _resolve_units(ctx: ImportContext, rows: list[Mapped[OrganizationDraft]]) -> None:
     codes = {r for item in rows for r in item.draft.unit_refs if _as_id(r) is None}
-    found = await units_by_credit_code(runtime.conn, codes, caller.area_like)
+    found = await units_by_credit_code(ctx.runtime.conn, codes, ctx.caller.area_like)
     column = SPEC.header("unitIds")
     for item in rows:
         ids: list[uuid.UUID] = []
@@ -210,15 +207,15 @@ def _reference(ref: str, row: int, names: _Names) -> tuple[OrgRef | None, tuple[
     )
 
 
-async def write(
-    runtime: TransactionRuntime,
-    caller: Caller,
-    rows: list[Mapped[OrganizationDraft]],
-    skip_invalid: bool,
-    progress: ProgressFactory,
-) -> Written:
-    header = headers_by_field(SPEC)
-    await _resolve_units(runtime, caller, rows)
+async def _establish(ctx: ImportContext, drafts: list[OrganizationDraft]) -> Applied:
+    result = await establish_organizations(
+        ctx.runtime, ctx.caller, [d.org for d in drafts], skip_invalid=ctx.skip_invalid
+    )
+    return Applied(len(result.written), result.rejected)
+
+
+async def write(ctx: ImportContext, rows: list[Mapped[OrganizationDraft]]) -> Written:
+    await _resolve_units(ctx, rows)
     rows_by_name: dict[str, list[int]] = {}
     for item in rows:
         rows_by_name.setdefault(item.draft.org.name.strip(), []).append(item.row)
@@ -229,34 +226,25 @@ async def write(
         if ref and _as_id(ref) is None and ref not in rows_by_name
     }
     names = _Names(
-        rows_by_name, await organizations_by_name(runtime.conn, wanted, caller.area_like)
+        rows_by_name, await organizations_by_name(ctx.runtime.conn, wanted, ctx.caller.area_like)
     )
-    written = Written()
-    good: list[Mapped[OrganizationDraft]] = []
     for item in rows:
         org = item.draft.org
         org.host, why_host = _reference(item.draft.host_ref, item.row, names)
         org.parent, why_parent = _reference(item.draft.parent_ref, item.row, names)
         item.flag(SPEC.header("hostOrganizationId"), why_host)
         item.flag(SPEC.header("parentId"), why_parent)
-        if item.problems:
-            _, problems = validate_organization(org, caller, clock.today())
-            merge_problems(item, [use_case_problem(item.row, p, header) for p in problems])
-            written.problems += item.problems
-        else:
-            names.position[item.row] = len(good)
-            good.append(item)
-    bar = progress("校验并写入 validating, writing", len(good))
-    result = await establish_organizations(
-        runtime, caller, [item.draft.org for item in good], skip_invalid=skip_invalid
+        if not item.problems:  # its index among the rows written: later rows may name it
+            names.position[item.row] = len(names.position)
+    # One call for the whole file: an entry refers to an earlier one by its index in the call.
+    return await write_rows(
+        ctx,
+        rows,
+        SPEC,
+        _establish,
+        lambda ctx, draft: validate_organization(draft.org, ctx.caller, clock.today())[1],
+        batch_rows=None,
     )
-    bar.advance(len(good))
-    bar.close()
-    written.imported = len(result.written)
-    written.problems += [
-        use_case_problem(good[index].row, problem, header) for index, problem in result.rejected
-    ]
-    return written
 
 
-IMPORTER = Importer(SPEC, "组织 organizations", map_row, write)
+KIND = BulkKind(SPEC, "组织 organizations", map_row, write, writes=Resource.RECORDS)

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gongjian_kit.auth import Caller
-from gongjian_organizations.bulk import cells
-from gongjian_organizations.bulk.columns import Column, SheetSpec
-from gongjian_organizations.bulk.lookups import units_by_credit_code
-from gongjian_organizations.bulk.problems import RowProblem
-from gongjian_organizations.bulk.progress import ProgressFactory
-from gongjian_organizations.bulk.rows import (
-    Importer,
+from gongjian_kit.bulk import (
+    Applied,
+    BulkKind,
+    Column,
+    ImportContext,
     Mapped,
+    Problem,
+    RowProblem,
+    SheetSpec,
     Written,
-    batches,
-    headers_by_field,
+    cells,
     in_file_duplicates,
-    merge_problems,
-    use_case_problem,
+    write_rows,
 )
-from gongjian_organizations.bulk.session import TransactionRuntime
+from gongjian_kit.policy import Resource
+from gongjian_organizations.bulk.lookups import units_by_credit_code
 from gongjian_organizations.domain.people import (
     GENDER_LABELS,
     POLITICAL_STATUS_LABELS,
@@ -135,12 +133,10 @@ def map_row(row: int, values: dict[str, Any]) -> Mapped[PersonDraft]:
     return mapped
 
 
-async def _resolve_employers(
-    runtime: TransactionRuntime, caller: Caller, rows: list[Mapped[PersonDraft]]
-) -> None:
+async def _resolve_employers(ctx: ImportContext, rows: list[Mapped[PersonDraft]]) -> None:
     """Employer credit codes → unit ids: open units in the caller's scope."""
     wanted = {c for r in rows if (c := r.draft.employer_credit_code)}
-    found = await units_by_credit_code(runtime.conn, wanted, caller.area_like)
+    found = await units_by_credit_code(ctx.runtime.conn, wanted, ctx.caller.area_like)
     column = SPEC.header("employerCreditCode")
     for item in rows:
         code = item.draft.employer_credit_code
@@ -169,28 +165,28 @@ async def _resolve_employers(
             item.draft.person.employer_unit_id = unit.id
 
 
-def _rule_problems(item: Mapped[PersonDraft]) -> list[RowProblem]:
+def _rule_problems(_: ImportContext, draft: PersonDraft) -> list[Problem]:
     """The use case's rules that need no database, for a row that will not reach it."""
-    person = item.draft.person
-    if item.draft.employer_credit_code and person.employer_unit_id is None:
+    person = draft.person
+    if draft.employer_credit_code and person.employer_unit_id is None:
         # An employer was named (and reported); do not also ask for one.
         person = replace(person, employer_unit_id=uuid.UUID(int=0))
-    _, problems = validate_person(person)
-    header = _header_of(item)
-    return [use_case_problem(item.row, p, header) for p in problems]
+    return validate_person(person)[1]
 
 
-def _header_of(item: Mapped[PersonDraft]) -> Callable[[str], str]:
-    return headers_by_field(SPEC, {"employerUnitId": item.draft.employer_column})
+def _employer_header(draft: PersonDraft) -> dict[str, str]:
+    """The employer is reported in the column it was given in."""
+    return {"employerUnitId": draft.employer_column}
 
 
-async def write(
-    runtime: TransactionRuntime,
-    caller: Caller,
-    rows: list[Mapped[PersonDraft]],
-    skip_invalid: bool,
-    progress: ProgressFactory,
-) -> Written:
+async def _register(ctx: ImportContext, drafts: list[PersonDraft]) -> Applied:
+    result = await register_people(
+        ctx.runtime, ctx.caller, [d.person for d in drafts], skip_invalid=ctx.skip_invalid
+    )
+    return Applied(len(result.registered), result.rejected)
+
+
+async def write(ctx: ImportContext, rows: list[Mapped[PersonDraft]]) -> Written:
     in_file_duplicates(
         rows,
         lambda d: d.person.id_number.strip().upper(),
@@ -198,28 +194,10 @@ async def write(
         "公民身份号码",
         "ID number",
     )
-    await _resolve_employers(runtime, caller, rows)
-    written = Written()
-    good = []
-    for item in rows:
-        if item.problems:
-            merge_problems(item, _rule_problems(item))
-            written.problems += item.problems
-        else:
-            good.append(item)
-    bar = progress("校验并写入 validating, writing", len(good))
-    for batch in batches(good):
-        result = await register_people(
-            runtime, caller, [item.draft.person for item in batch], skip_invalid=skip_invalid
-        )
-        written.imported += len(result.registered)
-        written.problems += [
-            use_case_problem(batch[index].row, problem, _header_of(batch[index]))
-            for index, problem in result.rejected
-        ]
-        bar.advance(len(batch))
-    bar.close()
-    return written
+    await _resolve_employers(ctx, rows)
+    return await write_rows(
+        ctx, rows, SPEC, _register, _rule_problems, extra_headers=_employer_header
+    )
 
 
-IMPORTER = Importer(SPEC, "人员 people", map_row, write)
+KIND = BulkKind(SPEC, "人员 people", map_row, write, writes=Resource.PERSONAL)

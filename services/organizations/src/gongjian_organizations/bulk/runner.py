@@ -1,158 +1,22 @@
-"""Running an import: read every row, check and write them in one transaction, report.
-
-All or nothing by default: when any row has a problem the transaction is rolled back and every
-problem found is reported. With ``skip_invalid`` the good rows are committed and the others
-reported.
-"""
+"""Running an import of the organizations service by the name of its kind (units,
+organizations, people); the machinery is the kit's (``gongjian_kit.bulk.runner``)."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from gongjian_kit import policy
 from gongjian_kit.auth import Caller
-from gongjian_kit.policy import Action, Resource
+from gongjian_kit.bulk import runner
+from gongjian_kit.bulk.runner import ImportResult
 from gongjian_kit.runtime import Runtime
-from gongjian_organizations.bulk import cells, organizations, people, units
-from gongjian_organizations.bulk.columns import SheetSpec, map_headers
-from gongjian_organizations.bulk.problems import BulkError, RowProblem
-from gongjian_organizations.bulk.progress import ProgressFactory, quiet
-from gongjian_organizations.bulk.reading import read_table
-from gongjian_organizations.bulk.rows import Importer, Mapped
-from gongjian_organizations.bulk.session import import_transaction
-
-IMPORTERS: dict[str, Importer[Any]] = {
-    "units": units.IMPORTER,
-    "organizations": organizations.IMPORTER,
-    "people": people.IMPORTER,
-}
-SPECS: dict[str, SheetSpec] = {kind: importer.spec for kind, importer in IMPORTERS.items()}
+from gongjian_organizations.bulk import bulk_kinds
 
 
-@dataclass
-class ImportResult:
-    kind: str
-    rows: int = 0  # data rows in the file
-    imported: int = 0  # rows written (0 when rolled back)
-    problems: list[RowProblem] = field(default_factory=list)
-    committed: bool = False
-    seconds: float = 0.0
-    ignored_columns: list[str] = field(default_factory=list)
-
-    @property
-    def rejected_rows(self) -> int:
-        return len({p.row for p in self.problems})
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else 0.0
-
-
-def importer_of(kind: str) -> Importer[Any]:
-    found = IMPORTERS.get(kind)
-    if found is None:
-        raise BulkError(
-            f"未知的导入类型：{kind}（可选 {'、'.join(IMPORTERS)}）",
-            f"Unknown kind of import: {kind} (one of {', '.join(IMPORTERS)})",
-        )
-    return found
-
-
-def read_rows(
-    importer: Importer[Any], path: Path, progress: ProgressFactory = quiet
-) -> tuple[list[Mapped[Any]], list[str]]:
-    """Every data row of ``path`` read into the importer's drafts, and the ignored columns."""
-    spec = importer.spec
-    table = read_table(path, spec.title)
-    positions, ignored = map_headers(spec, table.headers)
-    required = [c for c in spec.columns if c.required]
-    mapped: list[Mapped[Any]] = []
-    bar = progress("读取 reading", table.total)
-    for number, row in table.rows:
-        values = {key: row[pos] if pos < len(row) else None for key, pos in positions.items()}
-        item = importer.map_row(number, values)
-        blank = [
-            RowProblem(number, c.header, "必填项不能为空", "This column is required")
-            for c in required
-            if not cells.text(values.get(c.key))
-        ]
-        item.problems[:0] = blank
-        mapped.append(item)
-        bar.advance()
-    bar.close()
-    return mapped, ignored
-
-
-def ordered(problems: list[RowProblem], spec: SheetSpec) -> list[RowProblem]:
-    """By row, then in the file's column order; each problem once."""
-    position = {c.header: i for i, c in enumerate(spec.columns)}
-    unique = list(dict.fromkeys(problems))
-    return sorted(unique, key=lambda p: (p.row, position.get(p.column, len(position))))
-
-
-@dataclass
-class ReadFile:
-    """A file read and mapped, before any database work."""
-
-    importer: Importer[Any]
-    rows: list[Mapped[Any]]
-    ignored_columns: list[str]
-    started: float
-
-
-def read_import(kind: str, path: Path, progress: ProgressFactory = quiet) -> ReadFile:
-    """Read ``path`` as ``kind`` (units, organizations, people); raises ``BulkError``."""
-    started = time.monotonic()
-    importer = importer_of(kind)
-    rows, ignored = read_rows(importer, path, progress)
-    return ReadFile(importer, rows, ignored, started)
-
-
-# What an import writes, in the access policy's terms.
-IMPORT_RIGHTS = {"units": Resource.RECORDS, "organizations": Resource.RECORDS}
-
-
-def require_import_right(caller: Caller, kind: str) -> None:
-    """FORBIDDEN unless the caller may write what a ``kind`` import writes."""
-    policy.require(caller, IMPORT_RIGHTS.get(kind, Resource.PERSONAL), Action.WRITE)
-
-
-async def write_import(
-    runtime: Runtime,
-    caller: Caller,
-    read: ReadFile,
-    *,
-    skip_invalid: bool = False,
-    progress: ProgressFactory = quiet,
-) -> ImportResult:
-    """Check and write the rows read, in one transaction, for ``caller``."""
-    require_import_right(caller, read.importer.spec.kind)
-    importer = read.importer
-    result = ImportResult(importer.spec.kind, len(read.rows), ignored_columns=read.ignored_columns)
-    if read.rows:
-        async with import_transaction(runtime) as tx:
-            written = await importer.write(tx.runtime, caller, read.rows, skip_invalid, progress)
-            result.problems = ordered(written.problems, importer.spec)
-            tx.commit = skip_invalid or not result.problems
-        result.committed = tx.commit
-        result.imported = written.imported if tx.commit else 0
-    result.seconds = time.monotonic() - read.started
-    return result
-
-
-async def run_import(
-    runtime: Runtime,
-    caller: Caller,
-    kind: str,
-    path: Path,
-    *,
-    skip_invalid: bool = False,
-    progress: ProgressFactory = quiet,
-) -> ImportResult:
-    """Import ``path`` as ``kind`` for ``caller``: ``read_import`` then ``write_import``."""
-    require_import_right(caller, kind)
-    read = read_import(kind, path, progress)
-    return await write_import(runtime, caller, read, skip_invalid=skip_invalid, progress=progress)
+def run_import(
+    runtime: Runtime, caller: Caller, kind: str, path: Path, **options: Any
+) -> Coroutine[Any, Any, ImportResult]:
+    """Import ``path`` as ``kind`` for ``caller`` in one transaction: the kit's ``run_import``
+    (``options``: ``skip_invalid``, ``progress``)."""
+    return runner.run_import(runtime, caller, bulk_kinds().kind(kind), path, **options)

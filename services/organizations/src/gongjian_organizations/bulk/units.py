@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongjian_kit.auth import Caller
-from gongjian_organizations.bulk import cells
-from gongjian_organizations.bulk.columns import Column, SheetSpec
-from gongjian_organizations.bulk.progress import ProgressFactory
-from gongjian_organizations.bulk.rows import (
-    Importer,
+from gongjian_kit.bulk import (
+    Applied,
+    BulkKind,
+    Column,
+    ImportContext,
     Mapped,
+    SheetSpec,
     Written,
-    batches,
-    headers_by_field,
+    cells,
     in_file_duplicates,
-    merge_problems,
-    use_case_problem,
+    write_rows,
 )
-from gongjian_organizations.bulk.session import TransactionRuntime
+from gongjian_kit.policy import Resource
 from gongjian_organizations.domain.units import HEADCOUNT_FIELDS, UNIT_KIND_LABELS
 from gongjian_organizations.usecases.bulk import UnitInput, register_units, validate_unit
 
@@ -101,14 +99,12 @@ def map_row(row: int, values: dict[str, Any]) -> Mapped[UnitInput]:
     return mapped
 
 
-async def write(
-    runtime: TransactionRuntime,
-    caller: Caller,
-    rows: list[Mapped[UnitInput]],
-    skip_invalid: bool,
-    progress: ProgressFactory,
-) -> Written:
-    header = headers_by_field(SPEC)
+async def _register(ctx: ImportContext, drafts: list[UnitInput]) -> Applied:
+    result = await register_units(ctx.runtime, ctx.caller, drafts, skip_invalid=ctx.skip_invalid)
+    return Applied(len(result.written), result.rejected)
+
+
+async def write(ctx: ImportContext, rows: list[Mapped[UnitInput]]) -> Written:
     in_file_duplicates(
         rows,
         lambda d: (d.credit_code or "").strip().upper(),
@@ -116,28 +112,9 @@ async def write(
         "统一社会信用代码",
         "credit code",
     )
-    written = Written()
-    good = []
-    for item in rows:
-        if item.problems:
-            _, problems = validate_unit(item.draft, caller)
-            merge_problems(item, [use_case_problem(item.row, p, header) for p in problems])
-            written.problems += item.problems
-        else:
-            good.append(item)
-    bar = progress("校验并写入 validating, writing", len(good))
-    for batch in batches(good):
-        result = await register_units(
-            runtime, caller, [item.draft for item in batch], skip_invalid=skip_invalid
-        )
-        written.imported += len(result.written)
-        written.problems += [
-            use_case_problem(batch[index].row, problem, header)
-            for index, problem in result.rejected
-        ]
-        bar.advance(len(batch))
-    bar.close()
-    return written
+    return await write_rows(
+        ctx, rows, SPEC, _register, lambda ctx, draft: validate_unit(draft, ctx.caller)[1]
+    )
 
 
-IMPORTER = Importer(SPEC, "单位 units", map_row, write)
+KIND = BulkKind(SPEC, "单位 units", map_row, write, writes=Resource.RECORDS)

@@ -17,13 +17,15 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from gongjian_organizations.bulk.problems import BulkError
+from gongjian_kit.bulk.problems import BulkError
 
 Cells = list[Any]
 
 
 @dataclass
 class Table:
+    """A file's header row and its data rows, read lazily."""
+
     headers: Cells
     rows: Iterator[tuple[int, Cells]]  # (row number in the file, cells)
     total: int | None  # data rows, when known before reading them (for the progress bar)

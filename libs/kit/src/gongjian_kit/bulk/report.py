@@ -8,8 +8,8 @@ from typing import IO
 
 from openpyxl import Workbook
 
-from gongjian_organizations.bulk.problems import RowProblem
-from gongjian_organizations.bulk.sheets import header_cells, set_widths
+from gongjian_kit.bulk.problems import RowProblem
+from gongjian_kit.bulk.sheets import header_cells, set_widths
 
 REPORT_HEADERS = ("行号", "列", "原因")
 REPORT_SHEET = "未导入的行"

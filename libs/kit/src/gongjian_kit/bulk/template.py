@@ -11,7 +11,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from gongjian_organizations.bulk.columns import SheetSpec
+from gongjian_kit.bulk.columns import SheetSpec
 
 TEMPLATE_ROWS = 10_000  # rows the drop-downs cover
 REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -19,6 +19,7 @@ INSTRUCTIONS = "填写说明"
 
 
 def write_template(spec: SheetSpec, target: Path | IO[bytes]) -> None:
+    """The empty workbook of ``spec``: its data sheet and the 填写说明 sheet."""
     book = Workbook()
     data = book.active
     data.title = spec.title

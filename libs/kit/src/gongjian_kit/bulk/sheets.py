@@ -13,6 +13,7 @@ BOLD = Font(bold=True)
 
 
 def header_cells(sheet: WriteOnlyWorksheet, headers: Iterable[str]) -> list[WriteOnlyCell]:
+    """Bold header cells for a write-only sheet."""
     cells = []
     for text in headers:
         cell = WriteOnlyCell(sheet, value=text)
@@ -22,5 +23,6 @@ def header_cells(sheet: WriteOnlyWorksheet, headers: Iterable[str]) -> list[Writ
 
 
 def set_widths(sheet: WriteOnlyWorksheet, widths: Iterable[float]) -> None:
+    """The widths of the first columns, in order."""
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width

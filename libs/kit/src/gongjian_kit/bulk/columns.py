@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from gongjian_organizations.bulk.problems import BulkError
+from gongjian_kit.bulk.problems import BulkError
 
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a sheet: the API field it fills and how the file and template show it."""
+
     key: str  # the field name (as in the API)
     header: str  # the Chinese header of the template, the report and the files
     required: bool = False
@@ -27,6 +29,8 @@ class Column:
 
 @dataclass(frozen=True)
 class SheetSpec:
+    """A kind's data sheet: the kind's name (``gongjian import <kind>``), title and columns."""
+
     kind: str  # units | organizations | people
     title: str  # the data sheet's name
     columns: tuple[Column, ...]

@@ -35,6 +35,8 @@ class TransactionRuntime(Runtime):
 
 @dataclass
 class ImportTransaction:
+    """The import's open transaction and whether it is to commit."""
+
     runtime: TransactionRuntime
     commit: bool = False  # decided by the import: rolled back unless set
 
