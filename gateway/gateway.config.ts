@@ -8,6 +8,7 @@ import {
 } from '@graphql-hive/gateway';
 import { GraphQLError } from 'graphql';
 import { maskError } from 'graphql-yoga';
+import { useFileLinks } from './files.ts';
 import { useRequestLimits } from './limits.ts';
 
 const env = process.env;
@@ -92,6 +93,11 @@ function requestIdOf(request: Request): string {
 }
 
 const subgraph = (name: string, fallback: string) => env[`${name.toUpperCase()}_URL`] ?? fallback;
+const subgraphs = {
+  organizations: subgraph('organizations', 'http://127.0.0.1:4001/graphql'),
+  activities: subgraph('activities', 'http://127.0.0.1:4002/graphql'),
+  evaluation: subgraph('evaluation', 'http://127.0.0.1:4003/graphql'),
+};
 const bearer = 'Bearer {context.jwt.token.value}';
 // Identical concurrent subgraph calls are merged by default; benchmarks turn that off so that
 // every request is measured.
@@ -131,20 +137,20 @@ export const gatewayConfig = defineConfig({
   },
   transportEntries: {
     organizations: {
-      location: subgraph('organizations', 'http://127.0.0.1:4001/graphql'),
+      location: subgraphs.organizations,
       options: { deduplicateInflightRequests },
     },
     activities: {
-      location: subgraph('activities', 'http://127.0.0.1:4002/graphql'),
+      location: subgraphs.activities,
       options: { deduplicateInflightRequests },
     },
     evaluation: {
-      location: subgraph('evaluation', 'http://127.0.0.1:4003/graphql'),
+      location: subgraphs.evaluation,
       options: {
         deduplicateInflightRequests,
         subscriptions: {
           kind: 'ws',
-          location: subgraph('evaluation', 'http://127.0.0.1:4003/graphql'),
+          location: subgraphs.evaluation,
           // One upstream socket per token, so each subscription runs as its caller.
           options: { connectionParams: { authorization: bearer } },
         },
@@ -154,6 +160,11 @@ export const gatewayConfig = defineConfig({
   // Limits on body size, tokens, depth, aliases, directives, repeated fields and estimated cost,
   // in every environment (limits.ts): one oversized document would otherwise stall the gateway
   // for every caller. They replace the built-in maxTokens/maxDepth, whose errors carry no code.
-  plugins: () => (production ? [useRequestLimits(), useNoSuggestions()] : [useRequestLimits()]),
+  // Download links (files.ts): GET /files/<service>/… goes to that service unchanged.
+  plugins: () => [
+    useFileLinks(subgraphs, requestIdOf),
+    useRequestLimits(),
+    ...(production ? [useNoSuggestions()] : []),
+  ],
   disableIntrospection: production ? { disableIf: () => true } : undefined,
 });

@@ -3,7 +3,7 @@ FROM node:20-slim
 WORKDIR /gateway
 COPY gateway/package.json gateway/package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY gateway/gateway.config.ts gateway/supergraph.graphql ./
+COPY gateway/*.ts gateway/supergraph.graphql ./
 ENV ENVIRONMENT=production GATEWAY_HOST=0.0.0.0 GATEWAY_PORT=4000 NODE_ENV=production
 USER node
 EXPOSE 4000

@@ -58,6 +58,8 @@ class StackConfig:
     gateway_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     personal_data_key: str = field(default_factory=new_key)
     personal_data_hmac_key: str = field(default_factory=new_key)
+    # Signs the services' download links (/files/…); the links start with the gateway's address.
+    files_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     fast_unsafe_postgres: bool = False
     gateway_deduplicate: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -77,6 +79,11 @@ class Stack:
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.config.gateway_port}/graphql"
+
+    @property
+    def public_url(self) -> str:
+        """The gateway's public address: what download links start with."""
+        return f"http://127.0.0.1:{self.config.gateway_port}"
 
     def service_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.config.service_ports[name]}/graphql"
@@ -108,6 +115,8 @@ class Stack:
             personal_data_key=self.config.personal_data_key,
             personal_data_hmac_key=self.config.personal_data_hmac_key,
             topic_namespace=self.config.topic_namespace,
+            files_secret=self.config.files_secret,
+            public_url=self.public_url,
         )
 
     def service_env(self, name: str) -> dict[str, str]:
@@ -124,6 +133,8 @@ class Stack:
             "PERSONAL_DATA_KEY": self.config.personal_data_key,
             "PERSONAL_DATA_HMAC_KEY": self.config.personal_data_hmac_key,
             "TOPIC_NAMESPACE": self.config.topic_namespace,
+            "FILES_SECRET": self.config.files_secret,
+            "PUBLIC_URL": self.public_url,
             **self.config.extra_env,
         }
 

@@ -7,7 +7,7 @@ import contextlib
 import gc
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from gongjian_kit.auth import TokenVerifier
 from gongjian_kit.consumer import ConsumerSpec, EventConsumer
 from gongjian_kit.db import create_pool
 from gongjian_kit.events import EventCatalog
+from gongjian_kit.files import MIN_SECRET_LENGTH, FileHandler, file_endpoint
 from gongjian_kit.gql import RequestContext
 from gongjian_kit.hardening import GATEWAY_HEADER, from_gateway
 from gongjian_kit.kafka import broker_reachable, ensure_topics
@@ -54,6 +55,9 @@ class ServiceDefinition:
     consumers: Callable[[Runtime], list[ConsumerSpec]] = lambda _: []
     background: list[BackgroundTask] = field(default_factory=list)
     compacted_topics: frozenset[str] = frozenset()
+    # Documents served at /files/<service>/<prefix><rest> behind signed links (gongjian_kit.files):
+    # prefix (e.g. "certificates/") → handler called with the rest.
+    files: Mapping[str, FileHandler] = field(default_factory=dict)
 
 
 class GongjianGraphQL(GraphQL[RequestContext, None]):
@@ -84,7 +88,7 @@ class GongjianGraphQL(GraphQL[RequestContext, None]):
 def create_app(definition: ServiceDefinition, settings: ServiceSettings | None = None) -> Starlette:
     """Build the ASGI app; its lifespan migrates, then runs the relay and the consumers."""
     settings = settings or ServiceSettings(service_name=definition.name)
-    check_production_settings(settings)
+    check_production_settings(settings, serves_files=bool(definition.files))
     runtime = Runtime(
         settings=settings,
         catalog=definition.catalog,
@@ -187,6 +191,14 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
     ]
     if settings.metrics_port is None:
         routes.append(Route("/metrics", metrics))
+    if definition.files:
+        routes.append(
+            Route(
+                "/files/{rest:path}",
+                file_endpoint(runtime, definition.name, definition.files),
+                methods=["GET"],
+            )
+        )
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -199,8 +211,11 @@ class ConfigurationError(RuntimeError):
     """A setting production cannot run without."""
 
 
-def check_production_settings(settings: ServiceSettings) -> None:
-    """Refuse to start production without what keeps it closed."""
+def check_production_settings(settings: ServiceSettings, *, serves_files: bool = False) -> None:
+    """Refuse to start production without what keeps it closed.
+
+    A service that serves files behind signed links also needs its own ``FILES_SECRET``.
+    """
     if settings.is_development:
         return
     missing = [
@@ -208,6 +223,7 @@ def check_production_settings(settings: ServiceSettings) -> None:
         for name, value in (
             ("GATEWAY_SECRET", settings.gateway_secret),
             ("JWT_SECRET or JWT_JWKS_URL", settings.jwt_secret or settings.jwt_jwks_url),
+            ("FILES_SECRET", settings.files_secret or not serves_files),
         )
         if not value
     ]
@@ -218,6 +234,8 @@ def check_production_settings(settings: ServiceSettings) -> None:
         )
     if len(settings.gateway_secret) < 32:
         raise ConfigurationError("GATEWAY_SECRET must be at least 32 characters")
+    if serves_files and len(settings.files_secret) < MIN_SECRET_LENGTH:
+        raise ConfigurationError("FILES_SECRET must be at least 32 characters")
 
 
 async def readiness(runtime: Runtime) -> JSONResponse:

@@ -80,6 +80,14 @@ class ServiceSettings(BaseSettings):
     personal_data_key_version: int = 1
     personal_data_old_keys: str = Field(default="", repr=False)
 
+    # Signed download links (gongjian_kit.files): the HMAC key of this service's links (32+
+    # characters; required in production by a service that serves files, a fixed development
+    # key otherwise), how long a link lives, and the gateway's public address that links start
+    # with (the frontend's origin for /graphql and /files alike).
+    files_secret: str = Field(default="", repr=False)
+    files_link_ttl_s: int = Field(default=600, gt=0)
+    public_url: str = "http://127.0.0.1:4000"
+
     @property
     def is_development(self) -> bool:
         """Development turns on GraphiQL, introspection and detailed logs."""

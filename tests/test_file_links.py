@@ -1,0 +1,211 @@
+"""Download links through the gateway: a signed link fetches one certificate PDF, nothing else.
+
+The gateway passes GET /files/<service>/… on its public address to that service unchanged; the
+service checks the signature. Until the activities service registers its certificate files
+(``files={"certificates/": certificate_file}``), this test starts one more activities process
+that does, and a gateway in front of it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from urllib.parse import quote
+
+import asyncpg
+import httpx
+import pytest
+from pypdf import PdfReader
+
+from gongjian_activities.app import definition as activities
+from gongjian_activities.certificates.document import CertificateDocument, CertificateLine
+from gongjian_activities.certificates.pdf import render_certificate
+from gongjian_deploy.infra import free_port, stop_process, wait_for_port
+from gongjian_deploy.stack import GATEWAY_BINARY, GATEWAY_DIR, ROOT, Stack
+from gongjian_kit.files import file_link, sign_path
+from gongjian_kit.settings import ServiceSettings
+
+pytestmark = pytest.mark.system
+
+WITH_CERTIFICATE_FILES = (
+    "import dataclasses\n"
+    "from gongjian_activities.app import definition\n"
+    "from gongjian_activities.certificates.files import certificate_file\n"
+    "from gongjian_kit.app import serve\n"
+    "serve(dataclasses.replace(definition, files={'certificates/': certificate_file}))\n"
+)
+
+
+@pytest.fixture(scope="module")
+def public_url(stack: Stack) -> Iterator[str]:
+    """The public address of a gateway whose activities service serves certificate files."""
+    if "certificates/" in activities.files:
+        yield stack.public_url
+        return
+    logs = stack.config.workdir / "logs"
+    service_port, gateway_port = free_port(), free_port()
+    service_log = open(logs / "activities-files.log", "ab")  # noqa: SIM115
+    gateway_log = open(logs / "gateway-files.log", "ab")  # noqa: SIM115
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-c", WITH_CERTIFICATE_FILES],
+                env={
+                    **stack.service_env("activities"),
+                    "PORT": str(service_port),
+                    "PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
+                },
+                cwd=ROOT,
+                stdout=service_log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+        wait_for_port("127.0.0.1", service_port, 90, "activities with files", processes[0])
+        stack.wait_ready(f"http://127.0.0.1:{service_port}/readyz", "activities with files")
+        processes.append(
+            subprocess.Popen(
+                [str(GATEWAY_BINARY), "supergraph"],
+                env={
+                    **stack.gateway_env(gateway_port),
+                    "ACTIVITIES_URL": f"http://127.0.0.1:{service_port}/graphql",
+                },
+                cwd=GATEWAY_DIR,
+                stdout=gateway_log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+        wait_for_port("127.0.0.1", gateway_port, 90, "gateway with files", processes[1])
+        stack.wait_ready(f"http://127.0.0.1:{gateway_port}/readiness", "gateway with files")
+        yield f"http://127.0.0.1:{gateway_port}"
+    finally:
+        for process in reversed(processes):
+            stop_process(process)
+        service_log.close()
+        gateway_log.close()
+
+
+@pytest.fixture(scope="module")
+def settings(stack: Stack, public_url: str) -> ServiceSettings:
+    return stack.settings("activities").model_copy(update={"public_url": public_url})
+
+
+def certificate(number: str) -> CertificateDocument:
+    return CertificateDocument(
+        number=number,
+        verification_code="8F3K2Q7M",
+        person_name="张晓明",
+        period_from=date(2026, 1, 1),
+        period_to=date(2026, 12, 31),
+        issuer_name="北山街道宝石社区党委",
+        issued_at=datetime(2026, 12, 31, 10, 0, tzinfo=UTC),
+        total_hours=Decimal("12.5"),
+        lines=(
+            CertificateLine(
+                "宝石社区敬老助残志愿服务", date(2026, 3, 5), ("宝石社区党委",), Decimal("12.5")
+            ),
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+async def stored_certificate(stack: Stack) -> tuple[str, bytes]:
+    """A certificate PDF in the activities database, as issueVolunteerCertificate leaves it."""
+    number = f"GJ-2026-{secrets.token_hex(5).upper()}"
+    pdf = render_certificate(certificate(number))
+    conn = await asyncpg.connect(stack.database("activities"))
+    try:
+        # What issueVolunteerCertificate stores; only number and pdf are read for a download.
+        await conn.execute(
+            """
+            INSERT INTO volunteer_certificate (number, verification, person_id, name_enc,
+                name_masked, issuer_id, issuer_name, period_from, period_to, total_hours, lines,
+                pdf, issued_by)
+            VALUES ($1, '8F3K2Q7M', gen_random_uuid(), '\\x00', '张*明', gen_random_uuid(),
+                '北山街道宝石社区党委', '2026-01-01', '2026-12-31', 12.5, '[]', $2, 'test')
+            """,
+            number,
+            pdf,
+        )
+    finally:
+        await conn.close()
+    return number, pdf
+
+
+def test_a_signed_link_downloads_the_certificate_through_the_gateway(
+    settings: ServiceSettings, public_url: str, stored_certificate: tuple[str, bytes]
+):
+    number, pdf = stored_certificate
+    link = file_link(settings, f"certificates/{number}")
+    assert link.url.startswith(f"{public_url}/files/activities/certificates/{number}?expires=")
+    assert link.expires_at - datetime.now(UTC) <= timedelta(seconds=settings.files_link_ttl_s)
+
+    answer = httpx.get(link.url, timeout=20)  # no token: the link is the credential
+    assert answer.status_code == 200, answer.text
+    assert answer.content == pdf
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["cache-control"] == "private, no-store"
+    filename = quote(f"志愿服务时长证明-{number}.pdf", safe="")
+    assert f"filename*=UTF-8''{filename}" in answer.headers["content-disposition"]
+    assert answer.headers["content-disposition"].startswith("attachment;")
+    text = re.sub(r"\s+", "", PdfReader(io.BytesIO(answer.content)).pages[0].extract_text())
+    assert number in text
+    assert "累计服务时长12.5小时" in text
+
+
+def test_a_tampered_or_expired_link_is_refused_by_the_service_behind_the_gateway(
+    settings: ServiceSettings, stored_certificate: tuple[str, bytes]
+):
+    number, _ = stored_certificate
+    good = file_link(settings, f"certificates/{number}").url
+    expired = settings.public_url + sign_path(
+        settings.files_secret.encode(),
+        f"activities/certificates/{number}",
+        datetime.now(UTC) - timedelta(seconds=1),
+    )
+    forged = settings.public_url + sign_path(
+        b"f" * 32, f"activities/certificates/{number}", datetime.now(UTC) + timedelta(minutes=5)
+    )
+    for bad in (
+        good.replace(number, "GJ-2026-AAAAAAAAAA"),  # another document
+        re.sub(r"expires=(\d+)", lambda m: f"expires={int(m[1]) + 86400}", good),  # longer life
+        re.sub(r"sig=(.)", lambda m: "sig=" + ("A" if m[1] != "A" else "B"), good),
+        good.split("?")[0],
+        expired,
+        forged,
+    ):
+        answer = httpx.get(bad, timeout=20)
+        assert answer.status_code == 403, (bad, answer.text)
+        assert "链接无效或已过期" in answer.json()["error"]["message"]
+        assert answer.headers["cache-control"] == "private, no-store"
+
+
+def test_a_valid_link_to_nothing_or_to_no_service_is_not_found(settings: ServiceSettings):
+    missing = file_link(settings, "certificates/GJ-2026-0000000000").url
+    assert httpx.get(missing, timeout=20).status_code == 404
+    nowhere = settings.public_url + sign_path(
+        settings.files_secret.encode(),
+        "billing/invoices/1",
+        datetime.now(UTC) + timedelta(minutes=5),
+    )
+    answer = httpx.get(nowhere, timeout=20)
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_files_are_download_only_and_graphql_still_answers(
+    settings: ServiceSettings, public_url: str, stored_certificate: tuple[str, bytes]
+):
+    number, _ = stored_certificate
+    link = file_link(settings, f"certificates/{number}").url
+    assert httpx.post(link, content=b"x", timeout=20).status_code == 405
+    answer = httpx.post(f"{public_url}/graphql", json={"query": "{ __typename }"}, timeout=20)
+    assert answer.json() == {"data": {"__typename": "Query"}}
