@@ -1,19 +1,28 @@
-"""How evaluation keeps its figures current from the organizations and activities topics."""
+"""How evaluation keeps its figures current from the organizations and activities topics.
+
+Every handler sets a subject's state and moves the figures by the difference between what the
+old state counted and what the new one counts (``domain.figures``), in the consumer's
+transaction: a redelivered or repeated event finds the state already set and moves nothing.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date
+from typing import Any
 
 import asyncpg
 
+from gongjian_evaluation.domain import figures as rules
+from gongjian_evaluation.domain.figures import Figures, Moves
+from gongjian_evaluation.store import states
 from gongjian_evaluation.store import stats as store
-from gongjian_kit.areas import area_and_ancestors, area_level
+from gongjian_kit.areas import area_level
 from gongjian_kit.consumer import ConsumerSpec
 from gongjian_kit.db import Connection
-from gongjian_kit.events import Event
+from gongjian_kit.events import Event, split_type
 from gongjian_kit.runtime import Runtime, UnitOfWork
 
 ORGANIZATIONS_TOPIC = "gongjian.organizations.v1"
@@ -21,25 +30,33 @@ ACTIVITIES_TOPIC = "gongjian.activities.v1"
 DISTRICT_STATS_TOPIC = "gongjian.district-stats.v1"
 STATS_CHANGED_CHANNEL = "gongjian_area_stats"
 AREA_STATS_UPDATED = "gongjian.evaluation.area-stats.updated.v1"
+ACTIVITIES = "gongjian.activities."
+
+Handler = Callable[[Connection, Event], Awaitable[None]]
+
+
+def area_stats_data(row: asyncpg.Record) -> dict[str, Any]:
+    """An area's figures as published (no personal data: counts and sums only)."""
+    return {
+        "areaCode": row["area_code"],
+        "level": area_level(row["area_code"]).value,
+        "organizationCount": row["organization_count"],
+        "activityCount": row["activity_count"],
+        "completedActivityCount": row["completed_activity_count"],
+        "peopleServed": row["people_served"],
+        "checkedInCount": row["checked_in_count"],
+        "volunteerCount": row["volunteer_count"],
+        "volunteerHours": float(row["volunteer_hours"]),
+        "updatedAt": row["updated_at"].isoformat(),
+    }
 
 
 async def publish_area_stats(uow: UnitOfWork, rows: list[asyncpg.Record]) -> None:
     """Tell subscribers (district data teams over Kafka, live GraphQL subscriptions) the figures."""
+    if not rows:
+        return
     await uow.publish_many(
-        [
-            (
-                AREA_STATS_UPDATED,
-                row["area_code"],
-                {
-                    "areaCode": row["area_code"],
-                    "level": area_level(row["area_code"]).value,
-                    "organizationCount": row["organization_count"],
-                    "activityCount": row["activity_count"],
-                    "updatedAt": row["updated_at"].isoformat(),
-                },
-            )
-            for row in rows
-        ]
+        [(AREA_STATS_UPDATED, row["area_code"], area_stats_data(row)) for row in rows]
     )
     # Every replica LISTENs, so each one's subscribers hear it; delivered when this commits.
     await uow.conn.execute(
@@ -49,42 +66,111 @@ async def publish_area_stats(uow: UnitOfWork, rows: list[asyncpg.Record]) -> Non
     )
 
 
-def handlers(runtime: Runtime) -> dict[str, Callable[[Connection, Event], Awaitable[None]]]:
+def change_of(event: Event) -> str:
+    """``gongjian.activities.activity.completed.v1`` → ``completed``."""
+    name, _major = split_type(event.type)
+    return name.rsplit(".", 1)[1]
+
+
+def handlers(runtime: Runtime) -> dict[str, Handler]:
+    async def move(
+        conn: Connection,
+        found: Moves,
+        *,
+        organizers: tuple[uuid.UUID, ...] = (),
+        refresh_last_activity: bool = False,
+    ) -> None:
+        """Move the figures (areas, then organisations: one order everywhere) and publish."""
+        rows = await store.move_area_stats(conn, found.areas)
+        summaries = {org: Figures() for org in organizers} | found.organizations
+        await store.move_organization_summaries(
+            conn, dict(sorted(summaries.items())), refresh_last_activity=refresh_last_activity
+        )
+        await publish_area_stats(UnitOfWork(conn, runtime), rows)
+
     async def organization_changed(conn: Connection, event: Event) -> None:
         data = event.data
+        org_id = uuid.UUID(data["organizationId"])
         dissolved = data.get("dissolvedOn")
-        was, now = await store.set_organization_state(
+        after = rules.OrganizationState(data["areaCode"], active=not dissolved)
+        before = await states.organization_state(conn, org_id)
+        await states.save_organization(
             conn,
-            uuid.UUID(data["organizationId"]),
+            org_id,
             data["areaCode"],
             data["family"],
             date.fromisoformat(dissolved) if dissolved else None,
         )
-        if was == now:
+        if before == after:
             return  # no change of state: no figure moves
-        rows = []
-        if was is not None:
-            rows += await store.add_to_area_stats(conn, area_and_ancestors(was), organizations=-1)
-        if now is not None:
-            rows += await store.add_to_area_stats(conn, area_and_ancestors(now), organizations=1)
-        await publish_area_stats(UnitOfWork(conn, runtime), rows)
+        await move(conn, rules.change(before, after))
 
-    async def activity_created(conn: Connection, event: Event) -> None:
-        data = event.data
-        await store.record_activity(
+    async def activity_changed(conn: Connection, event: Event) -> None:
+        activity_id = uuid.UUID(event.data["activityId"])
+        before = await states.activity_state(conn, activity_id)
+        after = rules.activity_after(before, change_of(event), event.data)
+        if before == after:
+            return
+        await states.save_activity_state(conn, activity_id, after)
+        touched = set(after.organizer_ids) | set(before.organizer_ids if before else ())
+        await move(
             conn,
-            [uuid.UUID(o) for o in data["organizerIds"]],
-            datetime.fromisoformat(data["startsAt"]),
+            rules.change(before, after),
+            organizers=tuple(touched),
+            refresh_last_activity=True,
         )
-        rows = await store.add_to_area_stats(
-            conn, area_and_ancestors(data["areaCode"]), activities=1
-        )
-        await publish_area_stats(UnitOfWork(conn, runtime), rows)
 
+    async def participation_changed(conn: Connection, event: Event) -> None:
+        participation_id = uuid.UUID(event.data["participationId"])
+        after = rules.ParticipationState(
+            event.data["areaCode"], rules.CHECKED_IN_AFTER[change_of(event)]
+        )
+        before = await states.participation_state(conn, participation_id)
+        if before == after:
+            return
+        await states.save_participation_state(conn, participation_id, after)
+        await move(conn, rules.change(before, after))
+
+    async def hours_changed(conn: Connection, event: Event) -> None:
+        data = event.data
+        change = change_of(event)
+        if change == "added":
+            source_id = uuid.UUID(data["manualHoursId"])
+            activity_id = data.get("activityId")
+            # Hours added by hand name no organisers: those of their activity, when known here.
+            organizers = (
+                await states.activity_organizers(conn, uuid.UUID(activity_id))
+                if activity_id
+                else ()
+            )
+        else:
+            source_id = uuid.UUID(data["participationId"])
+            organizers = tuple(uuid.UUID(o) for o in data["organizerIds"])
+        after = rules.HoursState(
+            person_id=uuid.UUID(data["personId"]),
+            area_code=data["areaCode"],
+            organizer_ids=organizers,
+            # What stops counting on a rejection is what this state holds, not previousHours.
+            hours=rules.hours_of(data["hours"]) if change != "rejected" else rules.hours_of(0),
+        )
+        before = await states.hours_state(conn, source_id)
+        if before == after:
+            return
+        await states.save_hours_state(conn, source_id, after)
+        volunteers = await states.count_volunteer_sources(
+            conn, rules.volunteer_sources(before, after)
+        )
+        found = rules.change(before, after)
+        await move(conn, rules.with_volunteers(found, volunteers))
+
+    activity_events = ("created", "updated", "published", "started", "completed", "cancelled")
+    checked_in = rules.CHECKED_IN_AFTER  # signed-up, withdrawn, checked-in, checked-out
     return {
         "gongjian.organizations.organization.established.v1": organization_changed,
         "gongjian.organizations.organization.dissolved.v1": organization_changed,
-        "gongjian.activities.activity.created.v1": activity_created,
+        **{f"{ACTIVITIES}activity.{c}.v1": activity_changed for c in activity_events},
+        **{f"{ACTIVITIES}participation.{c}.v1": participation_changed for c in checked_in},
+        **{f"{ACTIVITIES}hours.{c}.v1": hours_changed for c in ("verified", "rejected", "added")},
     }
 
 

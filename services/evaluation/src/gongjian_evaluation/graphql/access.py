@@ -20,13 +20,31 @@ FIELD_RULES: dict[str, Rule] = {
     "Area.stats": Gate(FIGURES),
     **{
         f"AreaStats.{f}": Held(FIGURES)
-        for f in ("areaCode", "organizationCount", "activityCount", "updatedAt")
+        for f in (
+            "areaCode",
+            "organizationCount",
+            "activityCount",
+            "completedActivityCount",
+            "peopleServed",
+            "checkedInCount",
+            "volunteerCount",
+            "volunteerHours",
+            "updatedAt",
+        )
     },
     # One organisation's figures: reached through the organisation (a record), and for
     # ORG_ADMIN only its own organisations' (the rest is null).
     entity_key("Organization"): Gate(Resource.RECORDS),
     "Organization.id": Held(Resource.RECORDS),
     "Organization.activitySummary": Held(FIGURES),
-    "ActivitySummary.activityCount": Held(FIGURES),
-    "ActivitySummary.lastActivityAt": Held(FIGURES),
+    **{
+        f"ActivitySummary.{f}": Held(FIGURES)
+        for f in (
+            "activityCount",
+            "completedCount",
+            "peopleServed",
+            "volunteerHours",
+            "lastActivityAt",
+        )
+    },
 }

@@ -24,25 +24,84 @@ from gongjian_kit.settings import ServiceSettings
 
 @strawberry.type(description="组织的活动概况 / An organisation's activity summary")
 class ActivitySummary:
-    activity_count: int
-    last_activity_at: datetime | None
+    activity_count: int = strawberry.field(
+        description="主办的活动数（不含已取消）/ Activities organised, not counting cancelled ones"
+    )
+    completed_count: int = strawberry.field(
+        description="已完成的活动数 / Activities organised and completed"
+    )
+    people_served: int = strawberry.field(
+        description="服务群众人次（已完成的活动）/ People served by its completed activities"
+    )
+    volunteer_hours: float = strawberry.field(
+        description="志愿服务时长（已核实 + 补录）/ Volunteer hours at its activities "
+        "(verified + added by hand)"
+    )
+    last_activity_at: datetime | None = strawberry.field(
+        description="最近一项活动的开始时间（不含已取消）/ When its latest activity starts, not "
+        "counting cancelled ones"
+    )
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> ActivitySummary:
+        return cls(
+            activity_count=row["activity_count"],
+            completed_count=row["completed_count"],
+            people_served=row["people_served"],
+            volunteer_hours=float(row["volunteer_hours"]),
+            last_activity_at=row["last_activity_at"],
+        )
 
 
 @strawberry.type(description="区域统计（含下级，无个人信息）/ Figures of an area and beneath it")
 class AreaStats:
     area_code: str
     organization_count: int = strawberry.field(description="在册组织数 / Active organisations")
-    activity_count: int = strawberry.field(description="活动数 / Activities")
+    activity_count: int = strawberry.field(
+        description="活动数（不含已取消）/ Activities, not counting cancelled ones"
+    )
+    completed_activity_count: int = strawberry.field(
+        description="已完成的活动数 / Completed activities"
+    )
+    people_served: int = strawberry.field(
+        description="服务群众人次（已完成的活动）/ People served by completed activities"
+    )
+    checked_in_count: int = strawberry.field(
+        description="签到人次（每项活动每人一次）/ Participants checked in (once per person and "
+        "activity)"
+    )
+    volunteer_count: int = strawberry.field(
+        description="志愿者人数（有计入时长者，每人一次）/ Volunteers: people with counted hours "
+        "here, each once however many activities"
+    )
+    volunteer_hours: float = strawberry.field(
+        description="志愿服务时长（已核实 + 补录）/ Volunteer hours (verified + added by hand)"
+    )
     updated_at: datetime | None
 
     @classmethod
     def of(cls, code: str, row: asyncpg.Record | None) -> AreaStats:
         if row is None:
-            return cls(area_code=code, organization_count=0, activity_count=0, updated_at=None)
+            return cls(
+                area_code=code,
+                organization_count=0,
+                activity_count=0,
+                completed_activity_count=0,
+                people_served=0,
+                checked_in_count=0,
+                volunteer_count=0,
+                volunteer_hours=0.0,
+                updated_at=None,
+            )
         return cls(
             area_code=code,
             organization_count=row["organization_count"],
             activity_count=row["activity_count"],
+            completed_activity_count=row["completed_activity_count"],
+            people_served=row["people_served"],
+            checked_in_count=row["checked_in_count"],
+            volunteer_count=row["volunteer_count"],
+            volunteer_hours=float(row["volunteer_hours"]),
             updated_at=row["updated_at"],
         )
 
@@ -96,9 +155,7 @@ class Organization:
         row = await ctx.loader("summaries", lambda: DataLoader(load_fn=load)).load(key)
         if row is None:
             return None
-        return ActivitySummary(
-            activity_count=row["activity_count"], last_activity_at=row["last_activity_at"]
-        )
+        return ActivitySummary.of(row)
 
 
 @strawberry.type

@@ -1,68 +1,93 @@
-"""SQL for the evaluation read models and area statistics."""
+"""SQL for the figures: per area (with everything beneath it) and per organisation."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 
 import asyncpg
 
+from gongjian_evaluation.domain.figures import Figures
 from gongjian_kit.db import Connection, Executor
 
-STATS_COLUMNS = "area_code, organization_count, activity_count, updated_at"
+STATS_COLUMNS = (
+    "area_code, organization_count, activity_count, completed_activity_count, people_served, "
+    "checked_in_count, volunteer_count, volunteer_hours, updated_at"
+)
 
 
-async def set_organization_state(
-    conn: Connection, org_id: uuid.UUID, area_code: str, family: str, dissolved_on: date | None
-) -> tuple[str | None, str | None]:
-    """Record an organisation's state; return (area it was counted in, area it counts in now).
+async def move_area_stats(conn: Connection, moves: dict[str, Figures]) -> list[asyncpg.Record]:
+    """Move the figures of each area by its change; return the areas' new rows.
 
-    Counters follow real state changes only: establishing an organisation already active, or
-    dissolving one already dissolved (a redelivery, a replay), moves no figure.
+    One statement locks the rows in the order of ``moves`` (sorted by the caller, see
+    ``domain.figures.Moves``), so replicas moving overlapping areas never deadlock here.
     """
-    before = await conn.fetchrow(
-        "SELECT area_code, dissolved_on FROM organization_ref WHERE id = $1 FOR UPDATE", org_id
-    )
-    await conn.execute(
-        "INSERT INTO organization_ref (id, area_code, family, dissolved_on) "
-        "VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (id) DO UPDATE SET area_code = $2, family = $3, dissolved_on = $4",
-        org_id,
-        area_code,
-        family,
-        dissolved_on,
-    )
-    was = before["area_code"] if before is not None and before["dissolved_on"] is None else None
-    now = area_code if dissolved_on is None else None
-    return was, now
-
-
-async def add_to_area_stats(
-    conn: Connection, area_codes: list[str], *, organizations: int = 0, activities: int = 0
-) -> list[asyncpg.Record]:
-    """Add to the figures of each area (an area and its ancestors); return the new rows."""
+    if not moves:
+        return []
+    codes = list(moves)
+    changes = list(moves.values())
     return await conn.fetch(
-        "INSERT INTO area_stats AS s (area_code, organization_count, activity_count) "
-        "SELECT code, $2, $3 FROM unnest($1::text[]) AS code "
+        "INSERT INTO area_stats AS s (area_code, organization_count, activity_count, "
+        "  completed_activity_count, people_served, checked_in_count, volunteer_count, "
+        "  volunteer_hours) "
+        "SELECT c, o, a, d, p, i, v, h "
+        "FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::bigint[], $6::int[], "
+        "  $7::int[], $8::numeric[]) WITH ORDINALITY AS x(c, o, a, d, p, i, v, h, n) "
+        "ORDER BY n "
         "ON CONFLICT (area_code) DO UPDATE SET "
-        "  organization_count = s.organization_count + $2, "
-        "  activity_count = s.activity_count + $3, updated_at = now() "
+        "  organization_count = s.organization_count + excluded.organization_count, "
+        "  activity_count = s.activity_count + excluded.activity_count, "
+        "  completed_activity_count = "
+        "    s.completed_activity_count + excluded.completed_activity_count, "
+        "  people_served = s.people_served + excluded.people_served, "
+        "  checked_in_count = s.checked_in_count + excluded.checked_in_count, "
+        "  volunteer_count = s.volunteer_count + excluded.volunteer_count, "
+        "  volunteer_hours = s.volunteer_hours + excluded.volunteer_hours, "
+        "  updated_at = now() "
         f"RETURNING {STATS_COLUMNS}",
-        area_codes,
-        organizations,
-        activities,
+        codes,
+        [f.organizations for f in changes],
+        [f.activities for f in changes],
+        [f.completed_activities for f in changes],
+        [f.people_served for f in changes],
+        [f.checked_in for f in changes],
+        [f.volunteers for f in changes],
+        [f.volunteer_hours for f in changes],
     )
 
 
-async def record_activity(conn: Connection, org_ids: list[uuid.UUID], starts_at: datetime) -> None:
+async def move_organization_summaries(
+    conn: Connection, moves: dict[uuid.UUID, Figures], *, refresh_last_activity: bool = False
+) -> None:
+    """Move each organisation's figures by its change (rows locked in the order of ``moves``).
+
+    ``refresh_last_activity``: also read each one's latest activity again from the activity
+    states (after an activity's start, status or organisers changed).
+    """
+    if not moves:
+        return
+    changes = list(moves.values())
     await conn.execute(
-        "INSERT INTO organization_activity_summary AS s "
-        "  (organization_id, activity_count, last_activity_at) "
-        "SELECT id, 1, $2 FROM unnest($1::uuid[]) AS id "
-        "ON CONFLICT (organization_id) DO UPDATE SET activity_count = s.activity_count + 1, "
-        "  last_activity_at = greatest(s.last_activity_at, $2)",
-        org_ids,
-        starts_at,
+        "INSERT INTO organization_activity_summary AS s (organization_id, activity_count, "
+        "  completed_count, people_served, volunteer_hours, last_activity_at) "
+        "SELECT o, a, d, p, h, CASE WHEN $6 THEN ("
+        "    SELECT max(st.starts_at) FROM activity_state st "
+        "    WHERE st.organizer_ids @> ARRAY[o] AND st.status <> 'CANCELLED') END "
+        "FROM unnest($1::uuid[], $2::int[], $3::int[], $4::bigint[], $5::numeric[]) "
+        "  WITH ORDINALITY AS x(o, a, d, p, h, n) "
+        "ORDER BY n "
+        "ON CONFLICT (organization_id) DO UPDATE SET "
+        "  activity_count = s.activity_count + excluded.activity_count, "
+        "  completed_count = s.completed_count + excluded.completed_count, "
+        "  people_served = s.people_served + excluded.people_served, "
+        "  volunteer_hours = s.volunteer_hours + excluded.volunteer_hours, "
+        "  last_activity_at = CASE WHEN $6 THEN excluded.last_activity_at "
+        "    ELSE s.last_activity_at END",
+        list(moves),
+        [f.activities for f in changes],
+        [f.completed_activities for f in changes],
+        [f.people_served for f in changes],
+        [f.volunteer_hours for f in changes],
+        refresh_last_activity,
     )
 
 
@@ -79,7 +104,10 @@ async def activity_summaries(
 ) -> list[asyncpg.Record | None]:
     """Summaries in the keys' order; None for organisations outside the scope."""
     rows = await conn.fetch(
-        "SELECT r.id, coalesce(s.activity_count, 0) AS activity_count, s.last_activity_at "
+        "SELECT r.id, coalesce(s.activity_count, 0) AS activity_count, "
+        "  coalesce(s.completed_count, 0) AS completed_count, "
+        "  coalesce(s.people_served, 0) AS people_served, "
+        "  coalesce(s.volunteer_hours, 0) AS volunteer_hours, s.last_activity_at "
         "FROM organization_ref r LEFT JOIN organization_activity_summary s "
         "  ON s.organization_id = r.id "
         "WHERE r.id = ANY($1::uuid[]) AND r.area_code LIKE $2",
