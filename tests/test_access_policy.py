@@ -635,8 +635,48 @@ WRITES: list[tuple[str, str, str]] = [
         'areaCode: "{A}", startsAt: "2026-05-01T09:00:00+08:00"}',
         "UPKEEP",
     ),
+    (
+        "updateActivity",
+        '{id: "{actA2}", title: "越权", line: PAIRING, category: VISIT, '
+        'startsAt: "2026-05-01T09:00:00+08:00"}',
+        "UPKEEP",
+    ),
+    ("publishActivity", '{id: "{actA2}"}', "UPKEEP"),
+    ("startActivity", '{id: "{actA2}"}', "UPKEEP"),
+    ("completeActivity", '{id: "{actA2}", peopleServed: 1}', "UPKEEP"),
+    ("cancelActivity", '{id: "{actA2}", reason: "越权"}', "UPKEEP"),
+    (
+        "verifyHours",
+        '{participationId: "00000000-0000-0000-0000-000000000001", hours: 1}',
+        "UPKEEP",
+    ),
+    (
+        "rejectHours",
+        '{participationId: "00000000-0000-0000-0000-000000000001", reason: "越权"}',
+        "UPKEEP",
+    ),
+    (
+        "issueVolunteerCertificate",
+        '{personId: "{pA2}", issuerOrganizationId: "{oA2}", from: "2026-01-01", to: "2026-02-01"}',
+        "UPKEEP",
+    ),
+    ("addHours", '{personId: "{pA2}", hours: 1, reason: "越权"}', "RECORDS"),
+    # A member for themself, or whoever keeps an organiser: pA2 in actA2 is neither for anyone
+    # out of scope.
+    ("signUp", '{activityId: "{actA2}", personId: "{pA2}"}', "PEOPLE"),
+    ("withdraw", '{activityId: "{actA2}", personId: "{pA2}"}', "PEOPLE"),
+    ("checkIn", '{activityId: "{actA2}", personId: "{pA2}", code: "000000"}', "PEOPLE"),
+    ("checkOut", '{activityId: "{actA2}", personId: "{pA2}"}', "PEOPLE"),
 ]
 WRITERS = {
+    "PEOPLE": {
+        "DISTRICT_ADMIN",
+        "STREET_ADMIN",
+        "COMMUNITY_ADMIN",
+        "ORG_ADMIN",
+        "ASSESSOR",
+        "MEMBER",
+    },
     "AREAS": {"DISTRICT_ADMIN", "STREET_ADMIN", "COMMUNITY_ADMIN"},
     "RECORDS": {"DISTRICT_ADMIN", "STREET_ADMIN", "COMMUNITY_ADMIN"},
     "PERSONAL": {"DISTRICT_ADMIN", "STREET_ADMIN", "COMMUNITY_ADMIN"},
@@ -653,6 +693,7 @@ def test_every_write_is_refused_to_roles_without_the_right_and_outside_the_scope
         **world.units,
         **world.orgs,
         **{k: p.id for k, p in world.people.items()},
+        **world.activities,
         "new_community": world.areas["A"][:9] + "009",
         "new_id": _id_number("1990-01-01", 901),
     }

@@ -13,6 +13,7 @@ import re
 import secrets
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -26,9 +27,11 @@ from pypdf import PdfReader
 from gongjian_activities.app import definition as activities
 from gongjian_activities.certificates.document import CertificateDocument, CertificateLine
 from gongjian_activities.certificates.pdf import render_certificate
+from gongjian_activities.usecases.certificates import PDF_FIELD
 from gongjian_deploy.infra import free_port, stop_process, wait_for_port
 from gongjian_deploy.stack import GATEWAY_BINARY, GATEWAY_DIR, ROOT, Stack
 from gongjian_kit.files import file_link, sign_path
+from gongjian_kit.personal_data import PersonalDataProtector
 from gongjian_kit.settings import ServiceSettings
 
 pytestmark = pytest.mark.system
@@ -121,19 +124,25 @@ async def stored_certificate(stack: Stack) -> tuple[str, bytes]:
     """A certificate PDF in the activities database, as issueVolunteerCertificate leaves it."""
     number = f"GJ-2026-{secrets.token_hex(5).upper()}"
     pdf = render_certificate(certificate(number))
+    person = uuid.uuid4()
+    # Kept encrypted, bound to the person, as issueVolunteerCertificate keeps it.
+    sealed = PersonalDataProtector.from_settings(stack.settings("activities")).encrypt_bytes(
+        pdf, PDF_FIELD, person
+    )
     conn = await asyncpg.connect(stack.database("activities"))
     try:
-        # What issueVolunteerCertificate stores; only number and pdf are read for a download.
+        # What issueVolunteerCertificate stores; number, person and pdf are read for a download.
         await conn.execute(
             """
             INSERT INTO volunteer_certificate (number, verification, person_id, name_enc,
                 name_masked, issuer_id, issuer_name, period_from, period_to, total_hours, lines,
                 pdf, issued_by)
-            VALUES ($1, '8F3K2Q7M', gen_random_uuid(), '\\x00', '张*明', gen_random_uuid(),
+            VALUES ($1, '8F3K2Q7M', $3, '\\x00', '张*明', gen_random_uuid(),
                 '北山街道宝石社区党委', '2026-01-01', '2026-12-31', 12.5, '[]', $2, 'test')
             """,
             number,
-            pdf,
+            sealed,
+            person,
         )
     finally:
         await conn.close()

@@ -135,6 +135,8 @@ class Stack:
             "TOPIC_NAMESPACE": self.config.topic_namespace,
             "FILES_SECRET": self.config.files_secret,
             "PUBLIC_URL": self.public_url,
+            # The activities service asks organisations for names on certificates.
+            "ORGANIZATIONS_URL": self.service_url("organizations"),
             **self.config.extra_env,
         }
 

@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from prometheus_client import Counter
 
 if TYPE_CHECKING:
+    from gongjian_kit.runtime import Runtime
     from gongjian_kit.settings import ServiceSettings
 
 KEY_BYTES = 32
@@ -192,9 +193,13 @@ class PersonalDataProtector:
 
     def encrypt(self, value: str, field: str, owner: uuid.UUID) -> bytes:
         """Ciphertext under the current key, bound to its field and owner (the person's id)."""
+        return self.encrypt_bytes(value.encode(), field, owner)
+
+    def encrypt_bytes(self, value: bytes, field: str, owner: uuid.UUID) -> bytes:
+        """As :meth:`encrypt`, for a document holding personal data (e.g. a certificate PDF)."""
         nonce = os.urandom(NONCE_BYTES)
         aead = self._keys[self.version]
-        sealed = aead.encrypt(nonce, value.encode(), self._aad(self._header, field, owner))
+        sealed = aead.encrypt(nonce, value, self._aad(self._header, field, owner))
         return self._header + nonce + sealed
 
     def version_of(self, blob: bytes) -> int:
@@ -208,6 +213,10 @@ class PersonalDataProtector:
 
     def decrypt(self, blob: bytes, field: str, owner: uuid.UUID) -> str:
         """The clear value, or :class:`PersonalDataError` (which never holds the value)."""
+        return self.decrypt_bytes(blob, field, owner).decode()
+
+    def decrypt_bytes(self, blob: bytes, field: str, owner: uuid.UUID) -> bytes:
+        """As :meth:`decrypt`, for a document (:meth:`encrypt_bytes`)."""
         blob = bytes(blob)
         version = self.version_of(blob)
         why = "it belongs to another person or field, or was altered"
@@ -218,7 +227,7 @@ class PersonalDataProtector:
                 try:
                     return aead.decrypt(
                         rest[:NONCE_BYTES], rest[NONCE_BYTES:], self._aad(head, field, owner)
-                    ).decode()
+                    )
                 except (InvalidTag, ValueError):
                     pass  # or a legacy nonce that happens to look like a header: try that
             else:
@@ -228,9 +237,7 @@ class PersonalDataProtector:
                 )
         if self._legacy is not None:
             try:
-                return self._legacy.decrypt(
-                    blob[:NONCE_BYTES], blob[NONCE_BYTES:], field.encode()
-                ).decode()
+                return self._legacy.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], field.encode())
             except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce
                 pass
         elif version == LEGACY_VERSION:
@@ -244,3 +251,13 @@ class PersonalDataProtector:
 
     def lookup_hash(self, value: str, field: str) -> bytes:
         return hmac.new(self._hmac_key, f"{field}:{value}".encode(), hashlib.sha256).digest()
+
+
+def protector_of(runtime: Runtime) -> PersonalDataProtector:
+    """The runtime's protector, made from its settings on first use."""
+    found = runtime.extras.get("protector")
+    if found is None:
+        found = PersonalDataProtector.from_settings(runtime.settings)
+        runtime.extras["protector"] = found
+    assert isinstance(found, PersonalDataProtector)
+    return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gongjian_activities.certificates.files import certificate_file
 from gongjian_activities.events import consumers
 from gongjian_activities.graphql.schema import make_schema
 from gongjian_kit.app import ServiceDefinition, serve
@@ -18,6 +19,7 @@ definition = ServiceDefinition(
     catalog=EventCatalog(HERE / "event_schemas", source="/gongjian/activities"),
     topics={"gongjian.activities.": "gongjian.activities.v1"},
     consumers=consumers,
+    files={"certificates/": certificate_file},
 )
 
 

@@ -16,13 +16,15 @@ NUMBER = re.compile(r"[A-Z0-9][A-Z0-9-]{2,63}")
 
 
 async def certificate_file(runtime: Runtime, rest: str) -> tuple[bytes, str, str] | None:
-    """The stored PDF of certificate ``rest`` (its number, ``.pdf`` optional), or None."""
+    """The PDF of certificate ``rest`` (its number, ``.pdf`` optional; kept encrypted, as it
+    holds the person's name), or None."""
     number = rest.removesuffix(".pdf")
     if not NUMBER.fullmatch(number):
         return None
-    row = await runtime.db.fetchrow(
-        "SELECT pdf, number FROM volunteer_certificate WHERE number = $1", number
-    )
-    if row is None or row["pdf"] is None:
+    from gongjian_activities.usecases.certificates import certificate_pdf  # noqa: PLC0415
+
+    found = await certificate_pdf(runtime, number)
+    if found is None:
         return None
-    return bytes(row["pdf"]), PDF, f"志愿服务时长证明-{row['number']}.pdf"
+    pdf, number = found
+    return pdf, PDF, f"志愿服务时长证明-{number}.pdf"

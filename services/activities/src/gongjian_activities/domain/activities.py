@@ -78,6 +78,81 @@ STATUS_LABELS = {
     ActivityStatus.CANCELLED: "已取消",
 }
 
+# What each status may become, and by which mutation; everything else is refused with the
+# current status named.
+TRANSITIONS: dict[ActivityStatus, frozenset[ActivityStatus]] = {
+    ActivityStatus.PLANNED: frozenset({ActivityStatus.PUBLISHED, ActivityStatus.CANCELLED}),
+    ActivityStatus.PUBLISHED: frozenset({ActivityStatus.ONGOING, ActivityStatus.CANCELLED}),
+    ActivityStatus.ONGOING: frozenset({ActivityStatus.COMPLETED, ActivityStatus.CANCELLED}),
+    ActivityStatus.COMPLETED: frozenset(),
+    ActivityStatus.CANCELLED: frozenset(),
+}
+OPEN_FOR_PEOPLE = frozenset({ActivityStatus.PUBLISHED, ActivityStatus.ONGOING})
+EDITABLE = frozenset({ActivityStatus.PLANNED, ActivityStatus.PUBLISHED, ActivityStatus.ONGOING})
+
+ACTION_LABELS = {
+    ActivityStatus.PUBLISHED: ("发布", "published"),
+    ActivityStatus.ONGOING: ("开始", "started"),
+    ActivityStatus.COMPLETED: ("完成", "completed"),
+    ActivityStatus.CANCELLED: ("取消", "cancelled"),
+}
+
+
+def can_move(current: ActivityStatus, target: ActivityStatus) -> bool:
+    return target in TRANSITIONS[current]
+
+
+def refusal(current: ActivityStatus, action_zh: str, action_en: str) -> tuple[str, str]:
+    """The (zh, en) message refusing an action in the current status."""
+    return (
+        f"活动当前状态为「{STATUS_LABELS[current]}」，不能{action_zh}",
+        f"The activity is {current.value} and cannot be {action_en}",
+    )
+
+
+class ServiceKind(StrEnum):
+    """送文化、科技、卫生、政策、法律: what a service-delivery activity brings."""
+
+    CULTURE = "CULTURE"
+    SCIENCE = "SCIENCE"
+    HEALTH = "HEALTH"
+    POLICY = "POLICY"
+    LAW = "LAW"
+
+
+SERVICE_KIND_LABELS = {
+    ServiceKind.CULTURE: "文化",
+    ServiceKind.SCIENCE: "科技",
+    ServiceKind.HEALTH: "卫生",
+    ServiceKind.POLICY: "政策",
+    ServiceKind.LAW: "法律",
+}
+
+
+def service_kind_problems(
+    category: ActivityCategory, kind: ServiceKind | None
+) -> list[tuple[str, str, str]]:
+    """Service delivery carries its kind; no other category has one."""
+    if category is ActivityCategory.SERVICE_DELIVERY and kind is None:
+        return [
+            (
+                "serviceKind",
+                "送服务活动须注明类别（文化/科技/卫生/政策/法律）",
+                "A service-delivery activity needs its kind (culture, science, health, "
+                "policy, law)",
+            )
+        ]
+    if category is not ActivityCategory.SERVICE_DELIVERY and kind is not None:
+        return [
+            (
+                "serviceKind",
+                "只有送服务活动有服务类别",
+                "Only service-delivery activities have a service kind",
+            )
+        ]
+    return []
+
+
 MAX_DURATION = timedelta(days=31)
 
 

@@ -1,208 +1,209 @@
-"""The activities subgraph: activities, and `Organization.activities`."""
+"""The activities subgraph: activities and their lifecycle, people in them, volunteer hours."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
-from datetime import datetime
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Annotated, TypeVar
 
 import asyncpg
 import strawberry
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from gongjian_activities import usecases
 from gongjian_activities.domain import activities as domain
+from gongjian_activities.domain import participation as rules
 from gongjian_activities.graphql.access import FIELD_RULES
+from gongjian_activities.graphql.types import (
+    Activity,
+    ActivityCategory,
+    ActivityStatus,
+    AddedHours,
+    CertificateCheck,
+    CertifiedActivity,
+    CheckInCode,
+    LineOfWork,
+    Organization,
+    Participation,
+    ParticipationRole,
+    Person,
+    ServiceKind,
+    VolunteerCertificate,
+    VolunteerRank,
+    person_ref,
+    records,
+)
+from gongjian_activities.settings import activity_settings
 from gongjian_activities.store import activities as store
-from gongjian_kit import guard, policy
-from gongjian_kit.errors import ApiError
+from gongjian_activities.store import participations as participation_store
+from gongjian_activities.usecases import activities as activity_cases
+from gongjian_activities.usecases import certificates as certificate_cases
+from gongjian_activities.usecases import hours as hours_cases
+from gongjian_activities.usecases import participations as participation_cases
+from gongjian_activities.usecases.activities import ActivityDraft
+from gongjian_activities.usecases.common import RefusedError, attempt
+from gongjian_kit import clock, guard
+from gongjian_kit.errors import ApiError, ErrorCode
 from gongjian_kit.gql import (
     Connection,
-    RequestContext,
     UserError,
     build_schema,
     context_of,
-    decode_cursor,
+    decode_keyset,
     make_connection,
     page_size,
-    seq_page,
     user_error_from,
 )
-from gongjian_kit.policy import Reach, Resource
 from gongjian_kit.settings import ServiceSettings
 
-LineOfWork = strawberry.enum(
-    domain.LineOfWork, name="LineOfWork", description="五项工作 / The five lines of work"
-)
-ActivityCategory = strawberry.enum(
-    domain.ActivityCategory, name="ActivityCategory", description="活动类别 / Activity category"
-)
-ActivityStatus = strawberry.enum(
-    domain.ActivityStatus, name="ActivityStatus", description="活动状态 / Activity status"
-)
+R = TypeVar("R")
 
 
-@strawberry.federation.type(keys=["id"], description="活动 / Activity")
-class Activity:
-    id: strawberry.ID
-    title: str
-    line: LineOfWork  # type: ignore[valid-type]
-    category: ActivityCategory  # type: ignore[valid-type]
-    area_code: str
-    starts_at: datetime
-    ends_at: datetime | None
-    place: str | None
-    status: ActivityStatus  # type: ignore[valid-type]
-    organizer_ids: strawberry.Private[list[uuid.UUID]]
-
-    @classmethod
-    def from_row(cls, row: asyncpg.Record) -> Activity:
-        return cls(
-            id=strawberry.ID(str(row["id"])),
-            title=row["title"],
-            line=domain.LineOfWork(row["line"]),
-            category=domain.ActivityCategory(row["category"]),
-            area_code=row["area_code"],
-            starts_at=row["starts_at"],
-            ends_at=row["ends_at"],
-            place=row["place"],
-            status=domain.ActivityStatus(row["status"]),
-            organizer_ids=list(row["organizer_ids"] or []),
-        )
-
-    @strawberry.field
-    def line_label(self) -> str:
-        return domain.LINE_LABELS[domain.LineOfWork(self.line)]
-
-    @strawberry.field
-    def category_label(self) -> str:
-        return domain.CATEGORY_LABELS[domain.ActivityCategory(self.category)]
-
-    @strawberry.field
-    def status_label(self) -> str:
-        return domain.STATUS_LABELS[domain.ActivityStatus(self.status)]
-
-    @strawberry.field(
-        description="主办组织（仅含您可见者）/ Organising organisations (those you may see)"
-    )
-    async def organizers(self, info: Info) -> list[Organization]:
-        refs = await _organization_refs(context_of(info)).load_many(self.organizer_ids)
-        reach = _records(context_of(info))
-        return [
-            Organization(id=strawberry.ID(str(org_id)))
-            for org_id, ref in zip(self.organizer_ids, refs, strict=True)
-            if ref is not None and reach.admits_organization(org_id, ref["area_code"])
-        ]
-
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Activity | None:
-        ctx = context_of(info)
-        reach = _records(ctx)
-
-        async def load(ids: list[uuid.UUID]) -> list[asyncpg.Record | None]:
-            return await store.activities_by_id(
-                ctx.runtime.db, ids, reach.area_like, reach.organizations_only
-            )
-
-        key = guard.id_or_none(id)
-        if key is None:
-            return None
-        row = await ctx.loader("activity_by_id", lambda: DataLoader(load_fn=load)).load(key)
-        return cls.from_row(row) if row else None
-
-
-def _records(ctx: RequestContext) -> Reach:
-    """Where the caller's records reach: the area, and for ORG_ADMIN its own organisations."""
-    return policy.reach(ctx.caller, Resource.RECORDS)
-
-
-def _organization_refs(ctx: RequestContext) -> DataLoader[uuid.UUID, asyncpg.Record | None]:
-    """The organisations this service has heard of (their areas), in one statement."""
-
-    async def load(ids: list[uuid.UUID]) -> list[asyncpg.Record | None]:
-        found = await store.organization_refs(ctx.runtime.db, ids)
-        return [found.get(i) for i in ids]
-
-    return ctx.loader("organization_refs", lambda: DataLoader(load_fn=load))
-
-
-@strawberry.federation.type(keys=["id"], description="组织（活动视角）/ Organisation")
-class Organization:
-    id: strawberry.ID
-
-    @classmethod
-    def resolve_reference(cls, info: Info, id: strawberry.ID) -> Organization:
-        return cls(id=strawberry.ID(str(guard.parse_id(id))))
-
-    @strawberry.field(
-        description="该组织主办的活动，最新的在前 / Activities it organised, newest first"
-    )
-    async def activities(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Activity]:
-        ctx = context_of(info)
-        reach = _records(ctx)
-        scope = reach.area_like
-        limit, position = page_size(first), decode_cursor(after)
-        org_id = uuid.UUID(self.id)
-        if not reach.area and org_id not in (reach.own_orgs or ()):
-            # Not one of an ORG_ADMIN's organisations: nothing of it (its area is the
-            # organizations service's to check, which does so before the gateway asks here).
-            return make_connection([], [], limit, position is not None, _no_count)
-
-        async def load_pages(keys: list[tuple[uuid.UUID, int | None, int]]) -> list[Any]:
-            # Keys share (after, limit) in practice: one statement per distinct pair.
-            results: dict[tuple[uuid.UUID, int | None, int], list[asyncpg.Record]] = {}
-            for pos, lim in {(k[1], k[2]) for k in keys}:
-                ids = [k[0] for k in keys if k[1] == pos and k[2] == lim]
-                grouped = await store.activities_of_organizations(
-                    ctx.runtime.db, ids, scope, pos, lim
-                )
-                for org_id in ids:
-                    results[(org_id, pos, lim)] = grouped.get(org_id, [])
-            return [results[k] for k in keys]
-
-        async def load_counts(ids: list[uuid.UUID]) -> list[int]:
-            counts = await store.count_activities_of_organizations(ctx.runtime.db, ids, scope)
-            return [counts.get(i, 0) for i in ids]
-
-        pages = ctx.loader("org_activities", lambda: DataLoader(load_fn=load_pages))
-        counts = ctx.loader("org_activity_counts", lambda: DataLoader(load_fn=load_counts))
-        rows = await pages.load((org_id, position, limit + 1))
-        return make_connection(
-            [Activity.from_row(r) for r in rows],
-            [r["seq"] for r in rows],
-            limit,
-            position is not None,
-            lambda: counts.load(org_id),
-        )
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=clock.zone())
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="区划内的活动（含下级）/ Activities in an area and beneath it")
+    @strawberry.field(
+        description="区划内的活动（含下级），最新的在前；可按工作、类别、状态、主办组织、开始日期"
+        "筛选 / "
+        "Activities in an area and beneath it, newest first, filtered by line, category, "
+        "status, organiser and start date"
+    )
     async def activities(
         self,
         info: Info,
         area_code: str | None = None,
+        line: LineOfWork | None = None,  # type: ignore[valid-type]
+        category: ActivityCategory | None = None,  # type: ignore[valid-type]
+        status: ActivityStatus | None = None,  # type: ignore[valid-type]
+        organizer_id: strawberry.ID | None = None,
+        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+        to: date | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Activity]:
         ctx = context_of(info)
-        only = _records(ctx).organizations_only
-        like = ctx.caller.scope_like(area_code)
-        return await seq_page(
-            first,
-            after,
-            lambda pos, lim: store.activities_page(ctx.runtime.db, like, pos, lim, only),
-            Activity.from_row,
-            lambda: store.count_activities(ctx.runtime.db, like, only),
+        filters = store.ActivityFilter(
+            area_like=ctx.caller.scope_like(area_code),
+            line=domain.LineOfWork(line).value if line else None,
+            category=domain.ActivityCategory(category).value if category else None,
+            status=domain.ActivityStatus(status).value if status else None,
+            organizer_id=guard.parse_id(organizer_id, "organizerId") if organizer_id else None,
+            starts_from=_day_start(from_) if from_ else None,
+            starts_before=_day_start(to + timedelta(days=1)) if to else None,
+            organised_by=records(ctx).organizations_only,
+        )
+        limit, position = page_size(first), decode_keyset(after, 2)
+        rows = await store.activities_page(ctx.runtime.db, filters, position, limit + 1)
+        return make_connection(
+            [Activity.from_row(r) for r in rows],
+            [store.newest_position(r) for r in rows],
+            limit,
+            position is not None,
+            lambda: store.count_activities(ctx.runtime.db, filters),
         )
 
     @strawberry.field(description="按编号查活动 / An activity by id")
     async def activity(self, info: Info, id: strawberry.ID) -> Activity | None:
         return await Activity.resolve_reference(info, id)
+
+    @strawberry.field(
+        description="现场签到码（主办组织的管理者；每30秒更换）/ The rotating check-in code to "
+        "show at the venue (for those who keep an organiser)"
+    )
+    async def activity_check_in_code(self, info: Info, activity_id: strawberry.ID) -> CheckInCode:
+        ctx = context_of(info)
+        key = guard.parse_id(activity_id, "activityId")
+        try:
+            shown = await participation_cases.check_in_code(ctx.runtime, ctx.caller, key)
+        except RefusedError as refused:
+            raise refused.errors[0] from None
+        return CheckInCode(
+            code=shown.code,
+            valid_until=shown.valid_until,
+            period_seconds=activity_settings().checkin_code_period_s,
+        )
+
+    @strawberry.field(
+        description="区划志愿者时长排行（按本人所在区划；year 年度或 year+month 月度）/ The "
+        "area's volunteers with the most counted hours in a year or a month"
+    )
+    async def top_volunteers(
+        self,
+        info: Info,
+        year: int,
+        area_code: str | None = None,
+        month: int | None = None,
+        first: int = 20,
+    ) -> list[VolunteerRank]:
+        ctx = context_of(info)
+        like = ctx.caller.scope_like(area_code)
+        if not 2000 <= year <= 2100:
+            raise ApiError(ErrorCode.BAD_USER_INPUT, "年份无效", "Invalid year", "year")
+        if month is not None and not 1 <= month <= 12:
+            raise ApiError(ErrorCode.BAD_USER_INPUT, "月份须为1至12", "month is 1 to 12", "month")
+        if not 1 <= first <= 100:
+            raise ApiError(
+                ErrorCode.BAD_USER_INPUT, "first 须为1至100", "first is 1 to 100", "first"
+            )
+        period = f"{year:04d}" if month is None else f"{year:04d}-{month:02d}"
+        rows = await participation_store.top_volunteers(ctx.runtime.db, like, period, first)
+        people = await asyncio.gather(*(person_ref(ctx, r["person_id"]) for r in rows))
+        return [
+            VolunteerRank(
+                rank=i + 1,
+                person=people[i],
+                verified_hours=float(r["verified"]),
+                manual_hours=float(r["manual"]),
+                total_hours=float(r["total"]),
+            )
+            for i, r in enumerate(rows)
+        ]
+
+    @strawberry.field(
+        description="核验志愿服务时长证明（无需登录；不含身份号码，姓名部分隐藏）/ Check a "
+        "certificate number (no sign-in; no ID number, the name masked)"
+    )
+    async def verify_certificate(self, info: Info, number: str) -> CertificateCheck:
+        ctx = context_of(info)
+        number = number.strip()[:64]
+        row = await certificate_cases.find_certificate(ctx.runtime, number)
+        if row is None:
+            return CertificateCheck(
+                genuine=False,
+                number=number,
+                name_masked=None,
+                period_from=None,
+                period_to=None,
+                total_hours=None,
+                issuer_name=None,
+                issued_at=None,
+                activities=[],
+            )
+        return CertificateCheck(
+            genuine=True,
+            number=row["number"],
+            name_masked=row["name_masked"],
+            period_from=row["period_from"],
+            period_to=row["period_to"],
+            total_hours=float(row["total_hours"]),
+            issuer_name=row["issuer_name"],
+            issued_at=row["issued_at"],
+            activities=[
+                CertifiedActivity(
+                    title=line["title"],
+                    served_on=date.fromisoformat(line["servedOn"]),
+                    hours=line["hours"],
+                    added_by_hand=line["manual"],
+                )
+                for line in json.loads(row["lines"])
+            ],
+        )
 
 
 @strawberry.input
@@ -215,6 +216,121 @@ class CreateActivityInput:
     starts_at: datetime
     ends_at: datetime | None = None
     place: str | None = None
+    description: str | None = None
+    capacity: int | None = None
+    service_kind: ServiceKind | None = None  # type: ignore[valid-type]
+
+
+@strawberry.input(description="修改活动（整体替换可改的字段）/ What an activity states, all of it")
+class UpdateActivityInput:
+    id: strawberry.ID
+    title: str
+    line: LineOfWork  # type: ignore[valid-type]
+    category: ActivityCategory  # type: ignore[valid-type]
+    starts_at: datetime
+    ends_at: datetime | None = None
+    place: str | None = None
+    description: str | None = None
+    capacity: int | None = None
+    service_kind: ServiceKind | None = None  # type: ignore[valid-type]
+
+
+@strawberry.input
+class ActivityIdInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class CompleteActivityInput:
+    id: strawberry.ID
+    people_served: int = strawberry.field(description="服务群众人数 / People served")
+    summary: str | None = None
+
+
+@strawberry.input
+class CancelActivityInput:
+    id: strawberry.ID
+    reason: str
+
+
+@strawberry.input
+class SignUpInput:
+    activity_id: strawberry.ID
+    person_id: strawberry.ID
+    role: ParticipationRole = rules.ParticipationRole.VOLUNTEER  # type: ignore[valid-type]
+
+
+@strawberry.input
+class WithdrawInput:
+    activity_id: strawberry.ID
+    person_id: strawberry.ID
+
+
+@strawberry.input(description="签到/签退 / Check-in or check-out")
+class AttendanceInput:
+    activity_id: strawberry.ID
+    person_id: strawberry.ID
+    code: str | None = strawberry.field(
+        default=None, description="现场签到码（本人签到时必填）/ The venue's code (for oneself)"
+    )
+    at: datetime | None = strawberry.field(
+        default=None,
+        description="补登时间（仅组织者，不晚于现在）/ An earlier time (organisers only)",
+    )
+
+
+@strawberry.input
+class VerifyHoursInput:
+    participation_id: strawberry.ID
+    hours: float
+
+
+@strawberry.input
+class RejectHoursInput:
+    participation_id: strawberry.ID
+    reason: str
+
+
+@strawberry.input
+class AddHoursInput:
+    person_id: strawberry.ID
+    hours: float
+    reason: str
+    activity_id: strawberry.ID | None = None
+    served_on: date | None = strawberry.field(
+        default=None,
+        description="服务日期（默认今天或活动当天）/ Defaults to today or the activity's day",
+    )
+
+
+@strawberry.input(description="出具志愿服务时长证明 / Issue a volunteer-hours certificate")
+class IssueVolunteerCertificateInput:
+    person_id: strawberry.ID
+    issuer_organization_id: strawberry.ID = strawberry.field(
+        description="以哪个组织名义出具（您管理的组织）/ The issuing organisation (one you keep)"
+    )
+    from_: date = strawberry.field(name="from")
+    to: date
+
+
+@strawberry.type
+class VolunteerCertificatePayload:
+    certificate: VolunteerCertificate | None
+    errors: list[UserError]
+
+
+def _draft(data: CreateActivityInput | UpdateActivityInput) -> ActivityDraft:
+    return ActivityDraft(
+        title=data.title,
+        line=domain.LineOfWork(data.line),
+        category=domain.ActivityCategory(data.category),
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        place=data.place,
+        description=data.description,
+        capacity=data.capacity,
+        service_kind=domain.ServiceKind(data.service_kind) if data.service_kind else None,
+    )
 
 
 @strawberry.type
@@ -224,45 +340,269 @@ class CreateActivityPayload:
 
 
 @strawberry.type
+class ActivityPayload:
+    activity: Activity | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ParticipationPayload:
+    participation: Participation | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class AddHoursPayload:
+    added: AddedHours | None
+    errors: list[UserError]
+
+
+async def _run(
+    make: Callable[[], Awaitable[R]],
+) -> tuple[R | None, list[UserError]]:
+    """Parse-then-run: an ApiError from parsing ids, or the use case's refusals, as typed
+    errors in the payload (nothing written)."""
+    try:
+        result, errors = await attempt(make())
+    except ApiError as exc:
+        return None, [user_error_from(exc)]
+    return result, [user_error_from(e) for e in errors]
+
+
+def _id(raw: strawberry.ID, field: str) -> uuid.UUID:
+    return guard.parse_id(raw, field)
+
+
+async def _activity_payload(make: Callable[[], Awaitable[asyncpg.Record]]) -> ActivityPayload:
+    row, errors = await _run(make)
+    return ActivityPayload(activity=Activity.from_row(row) if row else None, errors=errors)
+
+
+async def _participation_payload(
+    make: Callable[[], Awaitable[asyncpg.Record]],
+) -> ParticipationPayload:
+    row, errors = await _run(make)
+    return ParticipationPayload(
+        participation=Participation.from_row(row) if row else None, errors=errors
+    )
+
+
+async def _attendance(
+    case: Callable[..., Awaitable[asyncpg.Record]], info: Info, input: AttendanceInput
+) -> ParticipationPayload:
+    """Check-in and check-out take the same input."""
+    ctx = context_of(info)
+    return await _participation_payload(
+        lambda: case(
+            ctx.runtime,
+            ctx.caller,
+            _id(input.activity_id, "activityId"),
+            _id(input.person_id, "personId"),
+            input.code,
+            input.at,
+        )
+    )
+
+
+@strawberry.type
 class Mutation:
-    @strawberry.mutation(description="登记活动 / Log an activity")
+    @strawberry.mutation(description="登记活动（计划中）/ Log an activity (PLANNED)")
     async def create_activity(
         self, info: Info, input: CreateActivityInput
     ) -> CreateActivityPayload:
         ctx = context_of(info)
-        ids: list[uuid.UUID] = []
-        for i, raw in enumerate(input.organizer_ids):
-            try:
-                ids.append(guard.parse_id(raw, f"organizerIds[{i}]"))
-            except ApiError as exc:
-                return CreateActivityPayload(activity=None, errors=[user_error_from(exc)])
-        row, errors = await usecases.create_activity(
-            ctx.runtime,
-            ctx.caller,
-            title=input.title,
-            line=domain.LineOfWork(input.line),
-            category=domain.ActivityCategory(input.category),
-            organizer_ids=ids,
-            area_code=input.area_code,
-            starts_at=input.starts_at,
-            ends_at=input.ends_at,
-            place=input.place,
-        )
+
+        async def run() -> asyncpg.Record:
+            ids = [_id(raw, f"organizerIds[{i}]") for i, raw in enumerate(input.organizer_ids)]
+            return await activity_cases.create_activity(
+                ctx.runtime, ctx.caller, _draft(input), organizer_ids=ids, area_code=input.area_code
+            )
+
+        row, errors = await _run(run)
         return CreateActivityPayload(
-            activity=Activity.from_row(row) if isinstance(row, asyncpg.Record) else None,
-            errors=[user_error_from(e) for e in errors],
+            activity=Activity.from_row(row) if row else None, errors=errors
+        )
+
+    @strawberry.mutation(description="修改活动（完成或取消前）/ Change an activity before it ends")
+    async def update_activity(self, info: Info, input: UpdateActivityInput) -> ActivityPayload:
+        ctx = context_of(info)
+        return await _activity_payload(
+            lambda: activity_cases.update_activity(
+                ctx.runtime, ctx.caller, _id(input.id, "id"), _draft(input)
+            )
+        )
+
+    @strawberry.mutation(description="发布活动（开放报名）/ Publish an activity (sign-up opens)")
+    async def publish_activity(self, info: Info, input: ActivityIdInput) -> ActivityPayload:
+        ctx = context_of(info)
+        return await _activity_payload(
+            lambda: activity_cases.publish_activity(ctx.runtime, ctx.caller, _id(input.id, "id"))
+        )
+
+    @strawberry.mutation(
+        description="开始活动（首次签到时自动开始）/ Start an activity (the first check-in does)"
+    )
+    async def start_activity(self, info: Info, input: ActivityIdInput) -> ActivityPayload:
+        ctx = context_of(info)
+        return await _activity_payload(
+            lambda: activity_cases.start_activity(ctx.runtime, ctx.caller, _id(input.id, "id"))
+        )
+
+    @strawberry.mutation(description="完成活动，填报服务人数 / Complete an activity")
+    async def complete_activity(self, info: Info, input: CompleteActivityInput) -> ActivityPayload:
+        ctx = context_of(info)
+        return await _activity_payload(
+            lambda: activity_cases.complete_activity(
+                ctx.runtime, ctx.caller, _id(input.id, "id"), input.people_served, input.summary
+            )
+        )
+
+    @strawberry.mutation(description="取消活动 / Cancel an activity")
+    async def cancel_activity(self, info: Info, input: CancelActivityInput) -> ActivityPayload:
+        ctx = context_of(info)
+        return await _activity_payload(
+            lambda: activity_cases.cancel_activity(
+                ctx.runtime, ctx.caller, _id(input.id, "id"), input.reason
+            )
+        )
+
+    @strawberry.mutation(
+        description="报名（本人，或由主办组织的管理者代为报名）/ Sign up (oneself, or by "
+        "an organiser)"
+    )
+    async def sign_up(self, info: Info, input: SignUpInput) -> ParticipationPayload:
+        ctx = context_of(info)
+        return await _participation_payload(
+            lambda: participation_cases.sign_up(
+                ctx.runtime,
+                ctx.caller,
+                _id(input.activity_id, "activityId"),
+                _id(input.person_id, "personId"),
+                rules.ParticipationRole(input.role),
+            )
+        )
+
+    @strawberry.mutation(description="退出报名 / Withdraw a sign-up")
+    async def withdraw(self, info: Info, input: WithdrawInput) -> ParticipationPayload:
+        ctx = context_of(info)
+        return await _participation_payload(
+            lambda: participation_cases.withdraw(
+                ctx.runtime,
+                ctx.caller,
+                _id(input.activity_id, "activityId"),
+                _id(input.person_id, "personId"),
+            )
+        )
+
+    @strawberry.mutation(
+        description="签到：组织者代签（可补登较早的时间 at），或本人输入现场签到码 / Check in: "
+        "by an organiser (who may record an earlier time), or by the person with the code shown "
+        "at the venue"
+    )
+    async def check_in(self, info: Info, input: AttendanceInput) -> ParticipationPayload:
+        return await _attendance(participation_cases.check_in, info, input)
+
+    @strawberry.mutation(
+        description="签退（组织者可补登较早的时间 at）/ Check out (an organiser may record an "
+        "earlier time)"
+    )
+    async def check_out(self, info: Info, input: AttendanceInput) -> ParticipationPayload:
+        return await _attendance(participation_cases.check_out, info, input)
+
+    @strawberry.mutation(
+        description="核实志愿时长（不超过签到时长，按设置取整）/ Verify hours (never more than "
+        "the checked-in span; rounded down to the configured step)"
+    )
+    async def verify_hours(self, info: Info, input: VerifyHoursInput) -> ParticipationPayload:
+        ctx = context_of(info)
+        return await _participation_payload(
+            lambda: hours_cases.verify_hours(
+                ctx.runtime,
+                ctx.caller,
+                _id(input.participation_id, "participationId"),
+                Decimal(str(input.hours)),
+            )
+        )
+
+    @strawberry.mutation(description="不予核实（须说明原因）/ Reject claimed hours, with a reason")
+    async def reject_hours(self, info: Info, input: RejectHoursInput) -> ParticipationPayload:
+        ctx = context_of(info)
+        return await _participation_payload(
+            lambda: hours_cases.reject_hours(
+                ctx.runtime,
+                ctx.caller,
+                _id(input.participation_id, "participationId"),
+                input.reason,
+            )
+        )
+
+    @strawberry.mutation(
+        description="补录时长（区划管理员；单列并记录补录人与原因）/ Add hours by hand (area "
+        "admins; kept apart, with who and why)"
+    )
+    async def add_hours(self, info: Info, input: AddHoursInput) -> AddHoursPayload:
+        ctx = context_of(info)
+        row, errors = await _run(
+            lambda: hours_cases.add_hours(
+                ctx.runtime,
+                ctx.caller,
+                person_id=_id(input.person_id, "personId"),
+                activity_id=_id(input.activity_id, "activityId") if input.activity_id else None,
+                hours=Decimal(str(input.hours)),
+                reason=input.reason,
+                served_on=input.served_on,
+            )
+        )
+        return AddHoursPayload(added=AddedHours.from_row(row) if row else None, errors=errors)
+
+    @strawberry.mutation(
+        description="出具志愿服务时长证明（PDF，含已核实与补录时长）/ Issue a volunteer-hours "
+        "certificate (a PDF of verified and added hours)"
+    )
+    async def issue_volunteer_certificate(
+        self, info: Info, input: IssueVolunteerCertificateInput
+    ) -> VolunteerCertificatePayload:
+        issued, errors = await _run(lambda: _certificate(info, input))
+        if issued is None:
+            return VolunteerCertificatePayload(certificate=None, errors=errors)
+        row = issued.row
+        return VolunteerCertificatePayload(
+            certificate=VolunteerCertificate(
+                number=row["number"],
+                verification_code=row["verification"],
+                person=await person_ref(context_of(info), row["person_id"]),
+                period_from=row["period_from"],
+                period_to=row["period_to"],
+                total_hours=float(row["total_hours"]),
+                issuer_name=row["issuer_name"],
+                issued_at=row["issued_at"],
+                download_url=issued.link.url,
+                download_expires_at=issued.link.expires_at,
+            ),
+            errors=errors,
         )
 
 
-async def _no_count() -> int:
-    return 0
+async def _certificate(
+    info: Info, input: IssueVolunteerCertificateInput
+) -> certificate_cases.Issued:
+    ctx = context_of(info)
+    return await certificate_cases.issue_certificate(
+        ctx.runtime,
+        ctx.caller,
+        ctx.authorization,
+        person_id=_id(input.person_id, "personId"),
+        issuer_id=_id(input.issuer_organization_id, "issuerOrganizationId"),
+        period_from=input.from_,
+        period_to=input.to,
+    )
 
 
 def make_schema(settings: ServiceSettings | None = None) -> strawberry.Schema:
     return build_schema(
         Query,
         mutation=Mutation,
-        types=(Organization,),
+        types=(Organization, Person),
         settings=settings,
         field_rules=FIELD_RULES,
     )

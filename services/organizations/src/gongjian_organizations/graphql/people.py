@@ -14,13 +14,12 @@ from strawberry.types import Info
 from gongjian_kit import clock, guard, policy
 from gongjian_kit.auth import Caller
 from gongjian_kit.gql import context_of
-from gongjian_kit.personal_data import PersonalDataError
+from gongjian_kit.personal_data import PersonalDataError, protector_of
 from gongjian_kit.policy import Resource
 from gongjian_organizations.domain import leaders as leader_domain
 from gongjian_organizations.domain import people as domain
 from gongjian_organizations.graphql import loaders
 from gongjian_organizations.graphql.enums import Gender, GroupKind, LeaderPost, PoliticalStatus
-from gongjian_organizations.usecases.people import protector_of
 
 if TYPE_CHECKING:
     from gongjian_organizations.graphql.types import Organization, Unit

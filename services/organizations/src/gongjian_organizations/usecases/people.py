@@ -10,7 +10,7 @@ from gongjian_kit import clock, policy
 from gongjian_kit.areas import is_area_code
 from gongjian_kit.auth import Caller
 from gongjian_kit.errors import ErrorCode, rate_limited
-from gongjian_kit.personal_data import PersonalDataProtector
+from gongjian_kit.personal_data import PersonalDataProtector, protector_of
 from gongjian_kit.policy import Action, Resource
 from gongjian_kit.runtime import Runtime, UnitOfWork
 from gongjian_organizations.domain.names import name_problem
@@ -135,15 +135,6 @@ class Registration:
 
     registered: list[ValidPerson] = field(default_factory=list)
     rejected: list[tuple[int, Problem]] = field(default_factory=list)
-
-
-def protector_of(runtime: Runtime) -> PersonalDataProtector:
-    found = runtime.extras.get("protector")
-    if found is None:
-        found = PersonalDataProtector.from_settings(runtime.settings)
-        runtime.extras["protector"] = found
-    assert isinstance(found, PersonalDataProtector)
-    return found
 
 
 RATE_LIMITED_PROBLEM: Problem = (
