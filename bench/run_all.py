@@ -9,6 +9,9 @@ off), loads the demo district, then measures:
   2. requests/s and p50/p99 of the same reads direct to a subgraph and through the gateway,
      with SQL statements per request;
   3. memory of every process (PSS, its children included).
+Then runs the benchmarks of issue 8 (activities and volunteering), each in its own process with
+its own stack: checkin_burst.py (2,000 check-ins at one activity) and hours_scale.py (volunteer
+hours over 5M and 500k participations); `--skip-issue-8` leaves them out.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -205,6 +209,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10, help="per case, with wrk")
+    parser.add_argument(
+        "--skip-issue-8", action="store_true", help="leave out checkin_burst and hours_scale"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
@@ -302,6 +309,11 @@ def main() -> None:
         client.close()
     finally:
         stack.stop()
+    if not args.skip_issue_8:
+        here = Path(__file__).resolve().parent
+        for script in ("checkin_burst.py", "hours_scale.py"):
+            print(f"\n== {script} ==", flush=True)
+            subprocess.run([sys.executable, str(here / script)], check=True)
 
 
 if __name__ == "__main__":
