@@ -6,12 +6,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gongjian_activities.settings import ActivitySettings
 from gongjian_kit.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 SERVICES = ["organizations", "activities", "evaluation"]
-SETTINGS = {name.upper() for name in ServiceSettings.model_fields}
+# What any service reads (the kit's settings), and what the activities service reads besides.
+SETTINGS = {name.upper() for name in ServiceSettings.model_fields} | {
+    name.upper() for name in ActivitySettings.model_fields
+}
 
 
 def documents(path: Path) -> list[dict]:
