@@ -106,7 +106,8 @@ async def wait_until(predicate: object, timeout_s: float = 10.0, interval_s: flo
         await asyncio.sleep(interval_s)
 
 
-_district_numbers = iter(range(10, 100))
+# 3301nn, then 3302nn …: counties 10–99 of each city (a county code below 10 is no district).
+_district_numbers = iter(n for n in range(110, 1000) if n % 100 >= 10)
 
 CREATE_AREA = """mutation($i: CreateAreaInput!) { createArea(input: $i) {
   area { code level parent { code } } errors { field code message messageZh messageEn } } }"""
@@ -124,8 +125,9 @@ class District:
     def __init__(self, stack: Stack, url: str | None = None) -> None:
         number = next(_district_numbers)
         self.stack = stack
-        self.code = f"3301{number:02d}000000"
-        self.streets = [f"3301{number:02d}00{s}000" for s in (1, 2)]
+        county = f"33{number // 100:02d}{number % 100:02d}"
+        self.code = f"{county}000000"
+        self.streets = [f"{county}00{s}000" for s in (1, 2)]
         self.communities = [f"{street[:9]}00{c}" for street in self.streets for c in (1, 2)]
         self.url = url or stack.gateway_url
         self.admin = self.client("DISTRICT_ADMIN", self.code)
