@@ -1,9 +1,8 @@
 """Download links through the gateway: a signed link fetches one certificate PDF, nothing else.
 
 The gateway passes GET /files/<service>/… on its public address to that service unchanged; the
-service checks the signature. Until the activities service registers its certificate files
-(``files={"certificates/": certificate_file}``), this test starts one more activities process
-that does, and a gateway in front of it.
+service (``files={"certificates/": certificate_file}`` in the activities definition) checks the
+signature.
 """
 
 from __future__ import annotations
@@ -11,10 +10,7 @@ from __future__ import annotations
 import io
 import re
 import secrets
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote
@@ -28,72 +24,19 @@ from gongjian_activities.app import definition as activities
 from gongjian_activities.certificates.document import CertificateDocument, CertificateLine
 from gongjian_activities.certificates.pdf import render_certificate
 from gongjian_activities.usecases.certificates import PDF_FIELD
-from gongjian_deploy.infra import free_port, stop_process, wait_for_port
-from gongjian_deploy.stack import GATEWAY_BINARY, GATEWAY_DIR, ROOT, Stack
+from gongjian_deploy.stack import Stack
 from gongjian_kit.files import file_link, sign_path
 from gongjian_kit.personal_data import PersonalDataProtector
 from gongjian_kit.settings import ServiceSettings
 
 pytestmark = pytest.mark.system
 
-WITH_CERTIFICATE_FILES = (
-    "import dataclasses\n"
-    "from gongjian_activities.app import definition\n"
-    "from gongjian_activities.certificates.files import certificate_file\n"
-    "from gongjian_kit.app import serve\n"
-    "serve(dataclasses.replace(definition, files={'certificates/': certificate_file}))\n"
-)
-
 
 @pytest.fixture(scope="module")
-def public_url(stack: Stack) -> Iterator[str]:
-    """The public address of a gateway whose activities service serves certificate files."""
-    if "certificates/" in activities.files:
-        yield stack.public_url
-        return
-    logs = stack.config.workdir / "logs"
-    service_port, gateway_port = free_port(), free_port()
-    service_log = open(logs / "activities-files.log", "ab")  # noqa: SIM115
-    gateway_log = open(logs / "gateway-files.log", "ab")  # noqa: SIM115
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-c", WITH_CERTIFICATE_FILES],
-                env={
-                    **stack.service_env("activities"),
-                    "PORT": str(service_port),
-                    "PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
-                },
-                cwd=ROOT,
-                stdout=service_log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-        wait_for_port("127.0.0.1", service_port, 90, "activities with files", processes[0])
-        stack.wait_ready(f"http://127.0.0.1:{service_port}/readyz", "activities with files")
-        processes.append(
-            subprocess.Popen(
-                [str(GATEWAY_BINARY), "supergraph"],
-                env={
-                    **stack.gateway_env(gateway_port),
-                    "ACTIVITIES_URL": f"http://127.0.0.1:{service_port}/graphql",
-                },
-                cwd=GATEWAY_DIR,
-                stdout=gateway_log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
-        wait_for_port("127.0.0.1", gateway_port, 90, "gateway with files", processes[1])
-        stack.wait_ready(f"http://127.0.0.1:{gateway_port}/readiness", "gateway with files")
-        yield f"http://127.0.0.1:{gateway_port}"
-    finally:
-        for process in reversed(processes):
-            stop_process(process)
-        service_log.close()
-        gateway_log.close()
+def public_url(stack: Stack) -> str:
+    """The stack's gateway, whose activities service serves certificate files."""
+    assert "certificates/" in activities.files
+    return stack.public_url
 
 
 @pytest.fixture(scope="module")

@@ -174,17 +174,7 @@ class Query:
         number = number.strip()[:64]
         row = await certificate_cases.find_certificate(ctx.runtime, number)
         if row is None:
-            return CertificateCheck(
-                genuine=False,
-                number=number,
-                name_masked=None,
-                period_from=None,
-                period_to=None,
-                total_hours=None,
-                issuer_name=None,
-                issued_at=None,
-                activities=[],
-            )
+            return CertificateCheck(genuine=False, number=number)
         return CertificateCheck(
             genuine=True,
             number=row["number"],

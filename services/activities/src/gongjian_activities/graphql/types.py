@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -203,32 +204,22 @@ class Activity:
                     ctx.runtime.db, activity_id, wanted
                 ),
             )
+        # Not an organiser: one's own participation at most (a one-row page).
         own = ctx.caller.person_uuid
-        rows = []
-        if own is not None:
-            async with ctx.runtime.db.acquire() as conn:
-                row = await conn.fetchrow(
-                    f"SELECT {participation_store.PARTICIPATION_COLUMNS} FROM participation p "
-                    "WHERE p.activity_id = $1 AND p.person_id = $2 "
-                    "AND ($3::text IS NULL OR p.status = $3)",
-                    activity_id,
-                    own,
-                    wanted,
-                )
-            rows = [row] if row else []
-        limit = page_size(first)
-        decode_cursor(after)
-        count = len(rows)
-
-        async def total() -> int:
-            return count
-
+        row = (
+            await participation_store.participation_of_person(
+                ctx.runtime.db, activity_id, own, wanted
+            )
+            if own is not None and after is None
+            else None
+        )
+        rows = [row] if row is not None else []
         return make_connection(
-            [Participation.from_row(r) for r in rows if after is None],
+            [Participation.from_row(r) for r in rows],
             [r["seq"] for r in rows],
-            limit,
-            after is not None,
-            total,
+            page_size(first),
+            decode_cursor(after) is not None,
+            _count_of(len(rows)),
         )
 
     @classmethod
@@ -262,7 +253,7 @@ class Organization:
         if not reach.area and org_id not in (reach.own_orgs or ()):
             # Not one of an ORG_ADMIN's organisations: nothing of it (its area is the
             # organizations service's to check, which does so before the gateway asks here).
-            return make_connection([], [], limit, position is not None, _no_count)
+            return make_connection([], [], limit, position is not None, _count_of(0))
 
         async def load_pages(keys: list[tuple[uuid.UUID, int | None, int]]) -> list[Any]:
             # Keys share (after, limit) in practice: one statement per distinct pair.
@@ -292,8 +283,11 @@ class Organization:
         )
 
 
-async def _no_count() -> int:
-    return 0
+def _count_of(n: int) -> Callable[[], Awaitable[int]]:
+    async def count() -> int:
+        return n
+
+    return count
 
 
 @strawberry.federation.type(
@@ -536,13 +530,15 @@ class VolunteerCertificate:
 class CertificateCheck:
     genuine: bool = strawberry.field(description="是否为本系统出具 / Issued by this system")
     number: str
-    name_masked: str | None = strawberry.field(description="姓名（部分隐藏）/ Name, masked")
-    period_from: date | None
-    period_to: date | None
-    total_hours: float | None
-    issuer_name: str | None
-    issued_at: datetime | None
-    activities: list[CertifiedActivity]
+    name_masked: str | None = strawberry.field(
+        default=None, description="姓名（部分隐藏）/ Name, masked"
+    )
+    period_from: date | None = None
+    period_to: date | None = None
+    total_hours: float | None = None
+    issuer_name: str | None = None
+    issued_at: datetime | None = None
+    activities: list[CertifiedActivity] = strawberry.field(default_factory=list)
 
 
 @strawberry.type(description="证明所列活动 / An activity a certificate lists")

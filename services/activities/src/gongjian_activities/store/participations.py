@@ -31,6 +31,19 @@ async def participation_of(
     )
 
 
+async def participation_of_person(
+    conn: Executor, activity_id: uuid.UUID, person_id: uuid.UUID, status: str | None
+) -> asyncpg.Record | None:
+    """A person's participation in an activity (unlocked, for reading)."""
+    return await conn.fetchrow(
+        f"SELECT {PARTICIPATION_COLUMNS} FROM participation p "
+        "WHERE p.activity_id = $1 AND p.person_id = $2 AND ($3::text IS NULL OR p.status = $3)",
+        activity_id,
+        person_id,
+        status,
+    )
+
+
 async def participation_activity(conn: Executor, participation_id: uuid.UUID) -> uuid.UUID | None:
     value = await conn.fetchval(
         "SELECT activity_id FROM participation WHERE id = $1", participation_id

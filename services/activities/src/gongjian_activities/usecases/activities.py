@@ -31,7 +31,6 @@ from gongjian_activities.usecases.common import (
 from gongjian_kit import clock, policy
 from gongjian_kit.areas import is_area_code
 from gongjian_kit.auth import Caller
-from gongjian_kit.db import Connection
 from gongjian_kit.errors import ErrorCode
 from gongjian_kit.policy import Action, Resource
 from gongjian_kit.runtime import Runtime, UnitOfWork
@@ -321,7 +320,3 @@ async def cancel_activity(
             "activity.cancelled.v1",
             {"previousStatus": row["status"], "cancelledAt": at.isoformat()},
         )
-
-
-async def locked_for_people(conn: Connection, activity_id: uuid.UUID) -> asyncpg.Record | None:
-    return await store.activity_for_update(conn, activity_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import asyncpg
@@ -220,15 +221,26 @@ async def withdraw(
         return row
 
 
-_code_failures: dict[str, SubjectLimiter] = {}
+@cache
+def _code_limiter(rate_per_minute: float) -> SubjectLimiter:
+    """Wrong codes per subject (one limiter per process and rate)."""
+    return SubjectLimiter(rate_per_minute, max(1, int(rate_per_minute)))
 
 
-def _code_limiter(settings: ActivitySettings) -> SubjectLimiter:
-    key = str(settings.checkin_code_attempts_per_minute)
-    if key not in _code_failures:
-        rate = settings.checkin_code_attempts_per_minute
-        _code_failures[key] = SubjectLimiter(rate, max(1, int(rate)))
-    return _code_failures[key]
+async def _attending(
+    uow: UnitOfWork,
+    caller: Caller,
+    activity_id: uuid.UUID,
+    person_id: uuid.UUID,
+    code: str | None,
+) -> tuple[asyncpg.Record, bool]:
+    """The activity (locked) and whether the caller acts as its organiser; the person themself
+    must give the venue's current code (an organiser who gives one has it checked too)."""
+    activity = await _visible(uow, caller, activity_id)
+    organiser = await _acting_for(uow, caller, activity, person_id)
+    if not organiser or code is not None:
+        _check_code(caller, activity, code, activity_settings())
+    return activity, organiser
 
 
 def _check_code(
@@ -241,7 +253,7 @@ def _check_code(
             "请输入现场显示的签到码",
             "Enter the check-in code shown at the venue",
         )
-    limiter = _code_limiter(settings)
+    limiter = _code_limiter(settings.checkin_code_attempts_per_minute)
     if limiter.exhausted(caller.subject):
         raise refuse(
             "code",
@@ -275,10 +287,7 @@ async def check_in(
     An organiser may record an earlier time (from a paper list), never a future one."""
     settings = activity_settings()
     async with runtime.unit_of_work() as uow:
-        activity = await _visible(uow, caller, activity_id)
-        organiser = await _acting_for(uow, caller, activity, person_id)
-        if not organiser or code is not None:
-            _check_code(caller, activity, code, settings)
+        activity, organiser = await _attending(uow, caller, activity_id, person_id, code)
         _open_for_people(activity, "签到", "checked in to")
         now = _recorded_time(organiser, at)
         window = _window(activity, settings)
@@ -394,10 +403,7 @@ async def check_out(
     time (someone who left without checking out), not before the check-in."""
     settings = activity_settings()
     async with runtime.unit_of_work() as uow:
-        activity = await _visible(uow, caller, activity_id)
-        organiser = await _acting_for(uow, caller, activity, person_id)
-        if not organiser or code is not None:
-            _check_code(caller, activity, code, settings)
+        activity, organiser = await _attending(uow, caller, activity_id, person_id, code)
         existing = await participation_store.participation_of(uow.conn, activity_id, person_id)
         if existing is None or existing["status"] != ParticipationStatus.CHECKED_IN:
             raise refuse(
