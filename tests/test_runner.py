@@ -13,11 +13,11 @@ import pytest
 pytestmark = pytest.mark.system
 
 
-def start_runner(state_dir: Path) -> subprocess.Popen[str]:
+def start_runner(state_dir: Path, *, demo: bool = False) -> subprocess.Popen[str]:
     env = {**os.environ, "GONGJIAN_STATE_DIR": str(state_dir)}
     # The runner picks other ports when 4000-4003 are taken (by a `make up` beside the tests).
     return subprocess.Popen(
-        [sys.executable, "-m", "gongjian_deploy.cli", "up", "--no-demo"],
+        [sys.executable, "-m", "gongjian_deploy.cli", "up", *([] if demo else ["--no-demo"])],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -75,6 +75,32 @@ def test_a_dead_broker_is_reported_and_the_rest_stopped(tmp_path: Path):
         assert runner.wait(60) == 1
         assert "broker" in (runner.stderr.read() if runner.stderr else "")
         assert wait_gone(list(pids.values())) == []
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+
+
+def test_make_up_loads_the_demo_data_through_the_api(tmp_path: Path):
+    """What people try first: the demo data goes in through the same API rules (a rule the
+    demo broke once went unnoticed because every other test starts empty)."""
+    runner = start_runner(tmp_path, demo=True)
+    try:
+        assert runner.stdout is not None
+        lines = []
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            line = runner.stdout.readline()
+            if not line:
+                break  # the runner ended
+            lines.append(line)
+            if "Gongjian is up" in line:
+                break
+        assert any("Gongjian is up" in line for line in lines), "".join(lines) + (
+            runner.stderr.read() if runner.poll() is not None else ""
+        )
+        assert any("'activities': 24" in line for line in lines), "".join(lines)
+        runner.send_signal(signal.SIGINT)
+        assert runner.wait(60) == 0
     finally:
         if runner.poll() is None:
             runner.kill()

@@ -407,6 +407,8 @@ def load_demo(client: GraphQLClient, seed: int = 7) -> dict[str, int]:
                 "startsAt": begins.isoformat(),
                 "endsAt": (begins + timedelta(hours=2)).isoformat(),
                 "place": "社区党群服务中心",
+                # 送服务 activities carry their kind (送法律: law)
+                "serviceKind": "LAW" if category == "SERVICE_DELIVERY" else None,
             }
         }
         # The activities service learns of new organisations from their events: wait for it.
