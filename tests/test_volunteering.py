@@ -389,3 +389,34 @@ def test_withdrawing_gives_the_place_back_and_cancelled_activities_take_no_one(
     refused = _payload(admin.data(SIGN_UP, {"a": activity, "p": b}))
     assert refused["errors"][0]["code"] == "CONFLICT"
     assert "已取消" in refused["errors"][0]["message"]
+
+
+def test_bad_input_is_answered_with_every_problem_at_once_and_nothing_written(stack: Stack):
+    district = District(stack)
+    result = _payload(
+        district.admin.data(
+            CREATE,
+            {
+                "i": {
+                    "title": " ",
+                    "line": "SERVING_THE_PEOPLE",
+                    "category": "SERVICE_DELIVERY",
+                    "organizerIds": ["not-an-id"],
+                    "areaCode": district.communities[0],
+                    "startsAt": "2026-12-01T09:00:00+08:00",
+                    "capacity": 0,
+                }
+            },
+        )
+    )
+    assert result["activity"] is None
+    assert {e["field"] for e in result["errors"]} == {
+        "organizerIds[0]",
+        "title",
+        "serviceKind",
+        "capacity",
+    }
+    listed = district.admin.data(
+        "query($a: String!) { activities(areaCode: $a) { totalCount } }", {"a": district.code}
+    )
+    assert listed["activities"]["totalCount"] == 0

@@ -44,7 +44,7 @@ from gongjian_activities.usecases import certificates as certificate_cases
 from gongjian_activities.usecases import hours as hours_cases
 from gongjian_activities.usecases import participations as participation_cases
 from gongjian_activities.usecases.activities import ActivityDraft
-from gongjian_activities.usecases.common import RefusedError, attempt
+from gongjian_activities.usecases.common import Problems, RefusedError, attempt
 from gongjian_kit import clock, guard
 from gongjian_kit.errors import ApiError, ErrorCode
 from gongjian_kit.gql import (
@@ -403,9 +403,18 @@ class Mutation:
         ctx = context_of(info)
 
         async def run() -> asyncpg.Record:
-            ids = [_id(raw, f"organizerIds[{i}]") for i, raw in enumerate(input.organizer_ids)]
+            draft = _draft(input)
+            ids, problems = [], Problems()
+            for i, raw in enumerate(input.organizer_ids):
+                try:
+                    ids.append(_id(raw, f"organizerIds[{i}]"))
+                except ApiError as exc:
+                    problems.errors.append(exc)
+            if problems:  # every problem of the input at once, not the malformed id alone
+                activity_cases.draft_problems(draft, problems)
+                problems.refuse()
             return await activity_cases.create_activity(
-                ctx.runtime, ctx.caller, _draft(input), organizer_ids=ids, area_code=input.area_code
+                ctx.runtime, ctx.caller, draft, organizer_ids=ids, area_code=input.area_code
             )
 
         row, errors = await _run(run)
