@@ -69,8 +69,14 @@ def test_the_rules_of_the_programme_hold_in_the_table():
     # Nothing reaches beyond the token's area, and no one but an admin writes records.
     for role, table in POLICY.items():
         for (resource, action), _ in table.items():
-            if action is Action.WRITE and resource is not Resource.UPKEEP:
+            if action is Action.WRITE and resource not in (Resource.UPKEEP, Resource.CASES):
                 assert role in ADMINS
+    # Cases: an organisation's own for ORG_ADMIN; a member opens and follows their own only;
+    # assessors and subscribers none.
+    for action in Action:
+        assert org_admin[(Resource.CASES, action)] == {Scope.OWN_ORGS}
+        assert POLICY[Role.MEMBER][(Resource.CASES, action)] == {Scope.SELF}
+        assert (Resource.CASES, action) not in POLICY[Role.ASSESSOR]
 
 
 def test_rights_are_the_union_of_the_roles_and_org_admin_is_never_widened():

@@ -26,8 +26,8 @@ from gongjian_deploy.client import GraphQLClient
 from gongjian_deploy.infra import database_url, free_port, stop_process, wait_for_port
 from gongjian_deploy.pytest_plugin import CREATE_AREA, District, token_for
 from gongjian_deploy.stack import ROOT, Stack
-from gongjian_kit.personal_data import PersonalDataProtector, new_key
-from gongjian_organizations.domain.people import id_check_char, mask_id_number, mask_phone
+from gongjian_kit.personal_data import PersonalDataProtector, mask_phone, new_key
+from gongjian_organizations.domain.people import id_check_char, mask_id_number
 
 pytestmark = pytest.mark.integration
 

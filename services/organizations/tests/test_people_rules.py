@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 
+from gongjian_kit.personal_data import mask_phone, phone_problem
 from gongjian_organizations.domain.people import (
     Gender,
     PoliticalStatus,
@@ -9,9 +10,7 @@ from gongjian_organizations.domain.people import (
     id_check_char,
     league_overage,
     mask_id_number,
-    mask_phone,
     parse_resident_id,
-    phone_problem,
 )
 from gongjian_organizations.usecases.people import PersonInput, validate_person
 

@@ -30,6 +30,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import re
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -261,3 +262,31 @@ def protector_of(runtime: Runtime) -> PersonalDataProtector:
         runtime.extras["protector"] = found
     assert isinstance(found, PersonalDataProtector)
     return found
+
+
+# Phones and names as shown to those who may not see them (and the phone's form).
+PHONE = re.compile(r"^1[3-9][0-9]{9}$")
+
+
+def phone_problem(phone: str) -> tuple[str, str] | None:
+    """Why a mobile number is not one (zh, en), or None."""
+    if not PHONE.match(phone):
+        return (
+            "手机号码应为以1开头的11位数字",
+            "The phone number must be 11 digits starting with 1",
+        )
+    return None
+
+
+def mask_phone(phone: str) -> str:
+    """``*******5678``: the last 4 digits only."""
+    return "*" * (len(phone) - 4) + phone[-4:]
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 张三丰 → 张*丰: enough to match the paper, not to learn a name."""
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

@@ -20,6 +20,9 @@ Resources (the data classes):
   age. Whoever lacks it sees no character of the ID number (see ``docs/domain.md`` for why even
   its last four would give it away), the phone's last four digits, and an age band.
 * ``UPKEEP`` (write): an organisation's members, leaders, functional groups and activities.
+* ``CASES``: the case desk's requests (诉求): what was asked, by which channel, who handles it,
+  its timeline. Requesters' names and phones are personal data on top of this (PERSONAL,
+  PERSONAL_SECRET, over the case's area and the organisation handling it).
 
 Scopes (where a right reaches; every scope lies inside the token's ``area`` claim):
 
@@ -54,6 +57,7 @@ class Resource(StrEnum):
     PERSONAL = "PERSONAL"
     PERSONAL_SECRET = "PERSONAL_SECRET"  # noqa: S105 - the name of a data class
     UPKEEP = "UPKEEP"
+    CASES = "CASES"
 
 
 class Action(StrEnum):
@@ -83,6 +87,8 @@ AREAS            WRITE   AREA               AREA               AREA             
 RECORDS          WRITE   AREA               AREA               AREA               -          -         -       -
 PERSONAL         WRITE   AREA               AREA               AREA               -          -         -       -
 UPKEEP           WRITE   AREA               AREA               AREA               OWN_ORGS   -         -       -
+CASES            READ    AREA               AREA               AREA               OWN_ORGS   -         SELF    -
+CASES            WRITE   AREA               AREA               AREA               OWN_ORGS   -         SELF    -
 """  # noqa: E501 - a table is read across
 
 # Why the cells are what they are, for the reader checking them against the programme's rules:
@@ -99,6 +105,9 @@ NOTES = (
     "members, activities), in every field, list and entity; areas and aggregate figures of its "
     "area, as a DATA_SUBSCRIBER does.",
     "DATA_SUBSCRIBER: figures (and the areas they are about), never records or personal data.",
+    "Cases (诉求) are for the admins of the case's area and ORG_ADMIN for the cases its own "
+    "organisations handle or had escalated to them; a MEMBER opens cases as themself online "
+    "and follows their own (SELF), nothing more. Assessors and subscribers see the figures.",
     "Creating an area needs its parent in scope, so a community admin (whose area has no "
     "children) creates none.",
 )

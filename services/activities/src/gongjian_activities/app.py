@@ -7,6 +7,7 @@ from pathlib import Path
 from gongjian_activities.certificates.files import certificate_file
 from gongjian_activities.events import consumers
 from gongjian_activities.graphql.schema import make_schema
+from gongjian_activities.sweeps import sweep_deadlines
 from gongjian_kit.app import ServiceDefinition, serve
 from gongjian_kit.events import EventCatalog
 
@@ -20,6 +21,7 @@ definition = ServiceDefinition(
     topics={"gongjian.activities.": "gongjian.activities.v1"},
     consumers=consumers,
     files={"certificates/": certificate_file},
+    background=[sweep_deadlines],
 )
 
 

@@ -18,8 +18,14 @@ ORGANIZATIONS_TOPIC = "gongjian.organizations.v1"
 
 async def organization_established(conn: Connection, event: Event) -> None:
     data = event.data
+    parent = data.get("parentId")
     await store.upsert_organization_ref(
-        conn, uuid.UUID(data["organizationId"]), data["areaCode"], data["family"], data["kind"]
+        conn,
+        uuid.UUID(data["organizationId"]),
+        data["areaCode"],
+        data["family"],
+        data["kind"],
+        uuid.UUID(parent) if parent else None,
     )
 
 

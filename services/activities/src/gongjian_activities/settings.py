@@ -27,6 +27,20 @@ class ActivitySettings(BaseSettings):
     # Where the activities service asks organisations for a name on a certificate (with the
     # caller's own token: what they may not see, the certificate may not show).
     organizations_url: str = "http://127.0.0.1:4001/graphql"
+    # The case desk's time limits, in working days, by urgency (a case received on day D is due
+    # by the end of the N-th working day after D).
+    case_limit_urgent_days: int = 1
+    case_limit_normal_days: int = 5
+    case_limit_complex_days: int = 15
+    # A resolved or closed case may be reopened this many calendar days after it was resolved.
+    case_reopen_days: int = 30
+    # A case may be logged this many days after it was received (paper registers, hotlines).
+    case_backdate_days: int = 90
+    # Official holiday notices the calendar package does not know yet (ISO dates, comma-separated).
+    case_extra_holidays: str = ""
+    case_extra_workdays: str = ""
+    # How often the service looks for cases past their deadline (and other dates that passed).
+    deadline_sweep_interval_s: float = 60.0
 
 
 @cache

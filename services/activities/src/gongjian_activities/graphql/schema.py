@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -12,11 +11,14 @@ from typing import Annotated, TypeVar
 
 import asyncpg
 import strawberry
+from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from gongjian_activities.domain import activities as domain
 from gongjian_activities.domain import participation as rules
+from gongjian_activities.graphql import cases
 from gongjian_activities.graphql.access import FIELD_RULES
+from gongjian_activities.graphql.payloads import parse_id, run_case
 from gongjian_activities.graphql.types import (
     Activity,
     ActivityCategory,
@@ -44,7 +46,7 @@ from gongjian_activities.usecases import certificates as certificate_cases
 from gongjian_activities.usecases import hours as hours_cases
 from gongjian_activities.usecases import participations as participation_cases
 from gongjian_activities.usecases.activities import ActivityDraft
-from gongjian_activities.usecases.common import Problems, RefusedError, attempt
+from gongjian_activities.usecases.common import Problems, RefusedError
 from gongjian_kit import clock, guard
 from gongjian_kit.errors import ApiError, ErrorCode
 from gongjian_kit.gql import (
@@ -55,7 +57,6 @@ from gongjian_kit.gql import (
     decode_keyset,
     make_connection,
     page_size,
-    user_error_from,
 )
 from gongjian_kit.settings import ServiceSettings
 
@@ -67,7 +68,7 @@ def _day_start(day: date) -> datetime:
 
 
 @strawberry.type
-class Query:
+class ActivityQuery:
     @strawberry.field(
         description="区划内的活动（含下级），最新的在前；可按工作、类别、状态、主办组织、开始日期"
         "筛选 / "
@@ -347,31 +348,15 @@ class AddHoursPayload:
     errors: list[UserError]
 
 
-async def _run(
-    make: Callable[[], Awaitable[R]],
-) -> tuple[R | None, list[UserError]]:
-    """Parse-then-run: an ApiError from parsing ids, or the use case's refusals, as typed
-    errors in the payload (nothing written)."""
-    try:
-        result, errors = await attempt(make())
-    except ApiError as exc:
-        return None, [user_error_from(exc)]
-    return result, [user_error_from(e) for e in errors]
-
-
-def _id(raw: strawberry.ID, field: str) -> uuid.UUID:
-    return guard.parse_id(raw, field)
-
-
 async def _activity_payload(make: Callable[[], Awaitable[asyncpg.Record]]) -> ActivityPayload:
-    row, errors = await _run(make)
+    row, errors = await run_case(make)
     return ActivityPayload(activity=Activity.from_row(row) if row else None, errors=errors)
 
 
 async def _participation_payload(
     make: Callable[[], Awaitable[asyncpg.Record]],
 ) -> ParticipationPayload:
-    row, errors = await _run(make)
+    row, errors = await run_case(make)
     return ParticipationPayload(
         participation=Participation.from_row(row) if row else None, errors=errors
     )
@@ -386,8 +371,8 @@ async def _attendance(
         lambda: case(
             ctx.runtime,
             ctx.caller,
-            _id(input.activity_id, "activityId"),
-            _id(input.person_id, "personId"),
+            parse_id(input.activity_id, "activityId"),
+            parse_id(input.person_id, "personId"),
             input.code,
             input.at,
         )
@@ -395,7 +380,7 @@ async def _attendance(
 
 
 @strawberry.type
-class Mutation:
+class ActivityMutation:
     @strawberry.mutation(description="登记活动（计划中）/ Log an activity (PLANNED)")
     async def create_activity(
         self, info: Info, input: CreateActivityInput
@@ -407,7 +392,7 @@ class Mutation:
             ids, problems = [], Problems()
             for i, raw in enumerate(input.organizer_ids):
                 try:
-                    ids.append(_id(raw, f"organizerIds[{i}]"))
+                    ids.append(parse_id(raw, f"organizerIds[{i}]"))
                 except ApiError as exc:
                     problems.errors.append(exc)
             if problems:  # every problem of the input at once, not the malformed id alone
@@ -417,7 +402,7 @@ class Mutation:
                 ctx.runtime, ctx.caller, draft, organizer_ids=ids, area_code=input.area_code
             )
 
-        row, errors = await _run(run)
+        row, errors = await run_case(run)
         return CreateActivityPayload(
             activity=Activity.from_row(row) if row else None, errors=errors
         )
@@ -427,7 +412,7 @@ class Mutation:
         ctx = context_of(info)
         return await _activity_payload(
             lambda: activity_cases.update_activity(
-                ctx.runtime, ctx.caller, _id(input.id, "id"), _draft(input)
+                ctx.runtime, ctx.caller, parse_id(input.id, "id"), _draft(input)
             )
         )
 
@@ -435,7 +420,9 @@ class Mutation:
     async def publish_activity(self, info: Info, input: ActivityIdInput) -> ActivityPayload:
         ctx = context_of(info)
         return await _activity_payload(
-            lambda: activity_cases.publish_activity(ctx.runtime, ctx.caller, _id(input.id, "id"))
+            lambda: activity_cases.publish_activity(
+                ctx.runtime, ctx.caller, parse_id(input.id, "id")
+            )
         )
 
     @strawberry.mutation(
@@ -444,7 +431,7 @@ class Mutation:
     async def start_activity(self, info: Info, input: ActivityIdInput) -> ActivityPayload:
         ctx = context_of(info)
         return await _activity_payload(
-            lambda: activity_cases.start_activity(ctx.runtime, ctx.caller, _id(input.id, "id"))
+            lambda: activity_cases.start_activity(ctx.runtime, ctx.caller, parse_id(input.id, "id"))
         )
 
     @strawberry.mutation(description="完成活动，填报服务人数 / Complete an activity")
@@ -452,7 +439,11 @@ class Mutation:
         ctx = context_of(info)
         return await _activity_payload(
             lambda: activity_cases.complete_activity(
-                ctx.runtime, ctx.caller, _id(input.id, "id"), input.people_served, input.summary
+                ctx.runtime,
+                ctx.caller,
+                parse_id(input.id, "id"),
+                input.people_served,
+                input.summary,
             )
         )
 
@@ -461,7 +452,7 @@ class Mutation:
         ctx = context_of(info)
         return await _activity_payload(
             lambda: activity_cases.cancel_activity(
-                ctx.runtime, ctx.caller, _id(input.id, "id"), input.reason
+                ctx.runtime, ctx.caller, parse_id(input.id, "id"), input.reason
             )
         )
 
@@ -475,8 +466,8 @@ class Mutation:
             lambda: participation_cases.sign_up(
                 ctx.runtime,
                 ctx.caller,
-                _id(input.activity_id, "activityId"),
-                _id(input.person_id, "personId"),
+                parse_id(input.activity_id, "activityId"),
+                parse_id(input.person_id, "personId"),
                 rules.ParticipationRole(input.role),
             )
         )
@@ -488,8 +479,8 @@ class Mutation:
             lambda: participation_cases.withdraw(
                 ctx.runtime,
                 ctx.caller,
-                _id(input.activity_id, "activityId"),
-                _id(input.person_id, "personId"),
+                parse_id(input.activity_id, "activityId"),
+                parse_id(input.person_id, "personId"),
             )
         )
 
@@ -518,7 +509,7 @@ class Mutation:
             lambda: hours_cases.verify_hours(
                 ctx.runtime,
                 ctx.caller,
-                _id(input.participation_id, "participationId"),
+                parse_id(input.participation_id, "participationId"),
                 Decimal(str(input.hours)),
             )
         )
@@ -530,7 +521,7 @@ class Mutation:
             lambda: hours_cases.reject_hours(
                 ctx.runtime,
                 ctx.caller,
-                _id(input.participation_id, "participationId"),
+                parse_id(input.participation_id, "participationId"),
                 input.reason,
             )
         )
@@ -541,12 +532,14 @@ class Mutation:
     )
     async def add_hours(self, info: Info, input: AddHoursInput) -> AddHoursPayload:
         ctx = context_of(info)
-        row, errors = await _run(
+        row, errors = await run_case(
             lambda: hours_cases.add_hours(
                 ctx.runtime,
                 ctx.caller,
-                person_id=_id(input.person_id, "personId"),
-                activity_id=_id(input.activity_id, "activityId") if input.activity_id else None,
+                person_id=parse_id(input.person_id, "personId"),
+                activity_id=parse_id(input.activity_id, "activityId")
+                if input.activity_id
+                else None,
                 hours=Decimal(str(input.hours)),
                 reason=input.reason,
                 served_on=input.served_on,
@@ -561,7 +554,7 @@ class Mutation:
     async def issue_volunteer_certificate(
         self, info: Info, input: IssueVolunteerCertificateInput
     ) -> VolunteerCertificatePayload:
-        issued, errors = await _run(lambda: _certificate(info, input))
+        issued, errors = await run_case(lambda: _certificate(info, input))
         if issued is None:
             return VolunteerCertificatePayload(certificate=None, errors=errors)
         row = issued.row
@@ -590,11 +583,21 @@ async def _certificate(
         ctx.runtime,
         ctx.caller,
         ctx.authorization,
-        person_id=_id(input.person_id, "personId"),
-        issuer_id=_id(input.issuer_organization_id, "issuerOrganizationId"),
+        person_id=parse_id(input.person_id, "personId"),
+        issuer_id=parse_id(input.issuer_organization_id, "issuerOrganizationId"),
         period_from=input.from_,
         period_to=input.to,
     )
+
+
+# The subgraph's root types: each part of the service (activities, cases, …) brings its own
+# query and mutation fields, and its own access rules (merged in graphql/access.py).
+PARTS: tuple[tuple[type, type], ...] = (
+    (ActivityQuery, ActivityMutation),
+    (cases.CaseQuery, cases.CaseMutation),
+)
+Query = merge_types("Query", tuple(q for q, _ in PARTS))
+Mutation = merge_types("Mutation", tuple(m for _, m in PARTS))
 
 
 def make_schema(settings: ServiceSettings | None = None) -> strawberry.Schema:

@@ -22,16 +22,23 @@ ACTIVITY_COLUMNS = (
 
 
 async def upsert_organization_ref(
-    conn: Connection, org_id: uuid.UUID, area_code: str, family: str, kind: str
+    conn: Connection,
+    org_id: uuid.UUID,
+    area_code: str,
+    family: str,
+    kind: str,
+    parent_id: uuid.UUID | None = None,
 ) -> None:
     await conn.execute(
-        "INSERT INTO organization_ref (id, area_code, family, kind) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (id) DO UPDATE SET area_code = $2, family = $3, kind = $4, "
+        "INSERT INTO organization_ref (id, area_code, family, kind, parent_id) "
+        "VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (id) DO UPDATE SET area_code = $2, family = $3, kind = $4, parent_id = $5, "
         "dissolved_on = NULL, updated_at = now()",
         org_id,
         area_code,
         family,
         kind,
+        parent_id,
     )
 
 
@@ -55,7 +62,8 @@ async def organization_refs(
     conn: Executor, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, asyncpg.Record]:
     rows = await conn.fetch(
-        "SELECT id, area_code, dissolved_on, name FROM organization_ref WHERE id = ANY($1::uuid[])",
+        "SELECT id, area_code, dissolved_on, name, parent_id FROM organization_ref "
+        "WHERE id = ANY($1::uuid[])",
         ids,
     )
     return {r["id"]: r for r in rows}

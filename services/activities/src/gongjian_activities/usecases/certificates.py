@@ -27,7 +27,7 @@ from gongjian_kit.auth import Caller
 from gongjian_kit.errors import ErrorCode
 from gongjian_kit.files import SignedLink, file_link
 from gongjian_kit.hardening import GATEWAY_HEADER
-from gongjian_kit.personal_data import protector_of
+from gongjian_kit.personal_data import mask_name, protector_of
 from gongjian_kit.policy import Action, Resource
 from gongjian_kit.runtime import Runtime
 
@@ -41,15 +41,6 @@ NAMES_QUERY = """query($r: [_Any!]!) { _entities(representations: $r) {
 
 def new_number(year: int) -> str:
     return f"GJ-{year:04d}-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(10))
-
-
-def mask_name(name: str) -> str:
-    """张三 → 张*, 张三丰 → 张*丰: enough to match the paper, not to learn a name."""
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 async def names_from_organizations(

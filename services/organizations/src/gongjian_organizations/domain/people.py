@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -11,7 +10,6 @@ from gongjian_kit import clock
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"  # ISO 7064 MOD 11-2: check character for sum % 11
-PHONE = re.compile(r"^1[3-9][0-9]{9}$")
 LEAGUE_AGE_LIMIT = 28  # league members past 28 leave the league unless they hold a league post
 
 
@@ -83,15 +81,6 @@ def parse_resident_id(
     return ResidentId(number, born, gender), None
 
 
-def phone_problem(phone: str) -> tuple[str, str] | None:
-    if not PHONE.match(phone):
-        return (
-            "手机号码应为以1开头的11位数字",
-            "The phone number must be 11 digits starting with 1",
-        )
-    return None
-
-
 ID_NUMBER_MASK = "*" * 18
 
 
@@ -105,11 +94,6 @@ def mask_id_number(number: str) -> str:
     every date of the band times 500 serials (1.28 million for the narrowest band, 29-35).
     """
     return ID_NUMBER_MASK if number else ""
-
-
-def mask_phone(phone: str) -> str:
-    """``*******5678``: the last 4 digits only."""
-    return "*" * (len(phone) - 4) + phone[-4:]
 
 
 def age_on(birth_date: date, day: date) -> int:

@@ -14,7 +14,7 @@ from strawberry.types import Info
 from gongjian_kit import clock, guard, policy
 from gongjian_kit.auth import Caller
 from gongjian_kit.gql import context_of
-from gongjian_kit.personal_data import PersonalDataError, protector_of
+from gongjian_kit.personal_data import PersonalDataError, mask_phone, protector_of
 from gongjian_kit.policy import Resource
 from gongjian_organizations.domain import leaders as leader_domain
 from gongjian_organizations.domain import people as domain
@@ -127,7 +127,7 @@ class Person:
     async def phone(self, info: Info) -> str | None:
         if self.phone_masked is None:
             return None
-        return await self._clear(info, "phone") or domain.mask_phone(self.phone_masked)
+        return await self._clear(info, "phone") or mask_phone(self.phone_masked)
 
     @strawberry.field(
         description="本次是否可见完整个人信息（身份号码、手机号、出生日期）/ Whether the ID "
@@ -215,7 +215,7 @@ def phone_fallback(person: Person) -> str | None:
     """What those who may not see the phone get: its last 4 digits if they see personal data."""
     if person.phone_masked is None or Resource.PERSONAL not in person.grants:
         return None
-    return domain.mask_phone(person.phone_masked)
+    return mask_phone(person.phone_masked)
 
 
 @strawberry.type(description="组织成员关系 / Membership of an organisation")

@@ -10,7 +10,12 @@ from gongjian_kit import clock, policy
 from gongjian_kit.areas import is_area_code
 from gongjian_kit.auth import Caller
 from gongjian_kit.errors import ErrorCode, rate_limited
-from gongjian_kit.personal_data import PersonalDataProtector, protector_of
+from gongjian_kit.personal_data import (
+    PersonalDataProtector,
+    mask_phone,
+    phone_problem,
+    protector_of,
+)
 from gongjian_kit.policy import Action, Resource
 from gongjian_kit.runtime import Runtime, UnitOfWork
 from gongjian_organizations.domain.names import name_problem
@@ -20,9 +25,7 @@ from gongjian_organizations.domain.people import (
     age_band,
     age_on,
     mask_id_number,
-    mask_phone,
     parse_resident_id,
-    phone_problem,
 )
 from gongjian_organizations.store import audit as audit_store
 from gongjian_organizations.store import people as people_store
