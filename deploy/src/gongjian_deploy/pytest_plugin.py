@@ -34,6 +34,8 @@ def infra() -> Iterator[Stack]:
             topic_namespace=f"t{run_id}.",
             fast_unsafe_postgres=True,
             gateway_deduplicate=False,
+            # Dates that pass (overdue cases, lapsed pledges) are noticed within a second.
+            extra_env={"DEADLINE_SWEEP_INTERVAL_S": "1"},
         )
     )
     try:
