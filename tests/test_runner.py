@@ -99,6 +99,7 @@ def test_make_up_loads_the_demo_data_through_the_api(tmp_path: Path):
             runner.stderr.read() if runner.poll() is not None else ""
         )
         assert any("'activities': 24" in line for line in lines), "".join(lines)
+        assert any("'cases': 5" in line for line in lines), "".join(lines)
         runner.send_signal(signal.SIGINT)
         assert runner.wait(60) == 0
     finally:

@@ -70,6 +70,54 @@ ACTIVITY = (
     "{ activity { id } errors { field code message } } }"
 )
 
+CASE_STEP = (
+    "mutation($id: ID!) {{ {name}(input: {{id: $id{extra}}}) {{ case {{ id }} "
+    "errors {{ field code message }} }} }}"
+)
+OPEN_CASE = (
+    "mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id } "
+    "errors { field code message } } }"
+)
+# The demo's case desk: (channel, category, urgency, title, days ago, steps taken, requester).
+DEMO_CASES = (
+    ("HOTLINE", "UNPAID_WAGES", "NORMAL", "小微企业拖欠两名员工工资", 1, (), "NAMED"),
+    (
+        "WORKSTATION",
+        "WOMEN_CHILDREN_RIGHTS",
+        "COMPLEX",
+        "单亲妈妈子女入学咨询",
+        3,
+        ("acceptCase", "startCase"),
+        "NAMED",
+    ),
+    (
+        "CONTACT_CARD",
+        "HARDSHIP_AID",
+        "URGENT",
+        "独居老人冬季取暖困难",
+        6,
+        ("acceptCase", "resolveCase", "closeCase"),
+        "NAMED",
+    ),
+    (
+        "SUGGESTION_BOX",
+        "SUGGESTION",
+        "NORMAL",
+        "建议小区增设电动车充电桩",
+        10,
+        ("acceptCase", "resolveCase", "closeCaseUnreached"),
+        "ANONYMOUS",
+    ),
+    ("DELIBERATION_DAY", "CONVENIENCE_SERVICE", "NORMAL", "老旧小区楼道灯损坏", 20, (), "NAMED"),
+)
+CASE_EXTRAS = {
+    "acceptCase": "",
+    "startCase": ', note: "已电话联系诉求人"',
+    "resolveCase": ', resolution: "已协调相关单位办理完毕"',
+    "closeCase": ", satisfaction: 5, requesterReached: true",
+    "closeCaseUnreached": ", requesterReached: false",
+}
+
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = [
@@ -422,4 +470,45 @@ def load_demo(client: GraphQLClient, seed: int = 7) -> dict[str, int]:
             if errors[0]["code"] != "NOT_FOUND" or time.monotonic() > deadline:
                 raise RuntimeError(f"createActivity refused demo data: {errors}")
             time.sleep(0.1)
+    handlers = [
+        joint_orgs[0],
+        community_orgs[communities[1]]["women"],
+        community_orgs[communities[2]]["party"],
+        community_orgs[communities[3 % len(communities)]]["party"],
+        community_orgs[communities[4 % len(communities)]]["party"],
+    ]
+    created["cases"] = load_cases(client, rng, handlers, communities)
     return created
+
+
+def load_cases(
+    client: GraphQLClient, rng: random.Random, handlers: list[str], communities: list[str]
+) -> int:
+    """The case desk: five cases at different steps, one of them past its deadline."""
+    now = datetime.now(UTC)
+    for i, (channel, category, urgency, title, days, steps, kind) in enumerate(DEMO_CASES):
+        requester: dict[str, Any] = {"anonymous": True}
+        if kind == "NAMED":
+            name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+            requester = {"name": name, "phone": f"139{rng.randint(10_000_000, 99_999_999)}"}
+        data = client.data(
+            OPEN_CASE,
+            {
+                "i": {
+                    "channel": channel,
+                    "category": category,
+                    "urgency": urgency,
+                    "areaCode": communities[i % len(communities)],
+                    "organizationId": handlers[i],
+                    "title": title,
+                    "requester": requester,
+                    "receivedAt": (now - timedelta(days=days)).isoformat(),
+                }
+            },
+        )
+        case_id = _payload(data, "openCase", "case")["id"]
+        for step in steps:
+            name = "closeCase" if step.startswith("closeCase") else step
+            mutation = CASE_STEP.format(name=name, extra=CASE_EXTRAS[step])
+            _payload(client.data(mutation, {"id": case_id}), name, "case")
+    return len(DEMO_CASES)
