@@ -81,6 +81,7 @@ class World:
     orgs: dict[str, str] = field(default_factory=dict)
     people: dict[str, Person] = field(default_factory=dict)
     activities: dict[str, str] = field(default_factory=dict)
+    cases: dict[str, str] = field(default_factory=dict)
     unit_names: dict[str, str] = field(default_factory=dict)
     org_names: dict[str, str] = field(default_factory=dict)
 
@@ -167,7 +168,40 @@ def world(stack) -> World:
     assert appointed["errors"] == [], appointed
     for label, org, area in (("actA1", "oA1", a), ("actA2", "oA2", a), ("actB", "oB", b)):
         w.activities[label] = _activity(district, w.orgs[org], area)
+    # Cases: pA's about wages (oA1 handles it), a caller's in B (name and phone on the case
+    # only), and pSelf's own online request to oA2.
+    for label, org, area, requester, channel in (
+        ("cA1", "oA1", a, {"personId": w.people["pA"].id}, "HOTLINE"),
+        ("cB", "oB", b, {"name": CASE_CALLER, "phone": CASE_PHONE}, "HOTLINE"),
+        ("cSelf", "oA2", a, {"personId": w.people["pSelf"].id}, "ONLINE"),
+    ):
+        w.cases[label] = _case(district, w.orgs[org], area, requester, channel)
     return w
+
+
+CASE_CALLER, CASE_PHONE = "庚七访", "13700007777"
+OPEN_CASE = """mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id }
+  errors { field code message } } }"""
+
+
+def _case(district: District, org: str, area: str, requester: dict[str, str], channel: str) -> str:
+    values = {
+        "channel": channel,
+        "category": "UNPAID_WAGES",
+        "urgency": "NORMAL",
+        "areaCode": area,
+        "organizationId": org,
+        "title": "访问测试诉求",
+        "requester": requester,
+    }
+    deadline = time.monotonic() + 15
+    while True:
+        data = district.admin.data(OPEN_CASE, {"i": values})["openCase"]
+        if not data["errors"]:
+            return str(data["case"]["id"])
+        if data["errors"][0]["code"] != "NOT_FOUND" or time.monotonic() > deadline:
+            raise AssertionError(data["errors"])
+        time.sleep(0.05)
 
 
 # What each role may see, by hand from the programme's rules --------------------------------
@@ -184,6 +218,7 @@ class Role:
     records: frozenset[str] = frozenset()  # organisations, units, activities it may see
     full: frozenset[str] = frozenset()  # people it sees with everything (PERSONAL_SECRET)
     named: frozenset[str] = frozenset()  # people it sees by name and role only
+    cases: frozenset[str] = frozenset()  # cases of the case desk it may see
 
 
 IN_A = frozenset({"oA1", "oA2", "uA1", "uA2", "actA1", "actA2"})
@@ -194,6 +229,7 @@ ROLES = [
         "D",
         records=IN_A | {"oB", "uB", "actB", "oA2x", "uA2x"},
         full=frozenset({"pA", "pX", "pA2", "pSelf", "pB", "pA2x"}),
+        cases=frozenset({"cA1", "cB", "cSelf"}),
     ),
     Role(
         "street-admin",
@@ -202,6 +238,7 @@ ROLES = [
         records=IN_A | {"oA2x", "uA2x"},
         full=frozenset({"pA", "pA2", "pSelf", "pA2x"}),
         named=frozenset({"pX"}),  # lives in B, a member of oA1 in their street
+        cases=frozenset({"cA1", "cSelf"}),
     ),
     Role(
         "community-admin-a",
@@ -210,6 +247,7 @@ ROLES = [
         records=IN_A,
         full=frozenset({"pA", "pA2", "pSelf"}),
         named=frozenset({"pX"}),
+        cases=frozenset({"cA1", "cSelf"}),
     ),
     Role(
         "community-admin-b",
@@ -217,6 +255,7 @@ ROLES = [
         "B",
         records=frozenset({"oB", "uB", "actB"}),
         full=frozenset({"pX", "pB"}),
+        cases=frozenset({"cB"}),
     ),
     Role(
         "org-admin",
@@ -225,6 +264,7 @@ ROLES = [
         orgs=("oA1",),
         records=frozenset({"oA1", "uA1", "actA1"}),
         full=frozenset({"pA", "pX"}),
+        cases=frozenset({"cA1"}),
     ),
     Role(
         "org-admin-and-subscriber",
@@ -234,6 +274,7 @@ ROLES = [
         more_roles=("DATA_SUBSCRIBER",),
         records=frozenset({"oA1", "uA1", "actA1"}),
         full=frozenset({"pA", "pX"}),
+        cases=frozenset({"cA1"}),
     ),
     Role(
         "org-admin-and-member",
@@ -244,10 +285,19 @@ ROLES = [
         more_roles=("MEMBER",),
         records=IN_A,  # the MEMBER role reads the area's records
         full=frozenset({"pA", "pX", "pSelf"}),
+        cases=frozenset({"cA1", "cSelf"}),  # oA1's, and their own request
     ),
     Role("org-admin-of-another-area", "ORG_ADMIN", "A", orgs=("oB",)),
     Role("assessor", "ASSESSOR", "A", records=IN_A),
-    Role("member", "MEMBER", "A", person="pSelf", records=IN_A, full=frozenset({"pSelf"})),
+    Role(
+        "member",
+        "MEMBER",
+        "A",
+        person="pSelf",
+        records=IN_A,
+        full=frozenset({"pSelf"}),
+        cases=frozenset({"cSelf"}),  # their own request, nobody else's
+    ),
     Role("member-without-person", "MEMBER", "A", records=IN_A),
     Role("data-subscriber", "DATA_SUBSCRIBER", "A"),
 ]
@@ -324,6 +374,7 @@ def probes(schema: GraphQLSchema, world: World) -> Iterator[list[Probe]]:
         "organization": [(k, {"id": v}) for k, v in world.orgs.items()],
         "unit": [(k, {"id": v}) for k, v in world.units.items()],
         "activity": [(k, {"id": v}) for k, v in world.activities.items()],
+        "case": [(k, {"id": v}) for k, v in world.cases.items()],
         "person": [(p.label, {"id": p.id}) for p in people],
         "personByIdNumber": [(p.label, {"idNumber": p.id_number}) for p in people],
         "area": [(k, {"code": v}) for k, v in world.areas.items()],
@@ -336,6 +387,7 @@ def probes(schema: GraphQLSchema, world: World) -> Iterator[list[Probe]]:
         "units": [(None, {}), (None, {"areaCode": world.areas["D"]})],
         "organizations": [(None, {}), (None, {"areaCode": world.areas["D"]})],
         "activities": [(None, {}), (None, {"areaCode": world.areas["D"]})],
+        "cases": [(None, {}), (None, {"areaCode": world.areas["D"]})],
         "organizationsDueForReelection": [(None, {"withinDays": 3660})],
     }
     for name, definition in query.fields.items():
@@ -427,6 +479,8 @@ def _text_leaks(world: World, role: Role, text: str) -> list[str]:
     for label, name in (*world.org_names.items(), *world.unit_names.items()):
         if label not in role.records and name in text:
             found.append(f"name of {label}")
+    if "cB" not in role.cases:  # the caller's name and phone are on the case alone
+        found += [f"requester of cB: {s}" for s in (CASE_CALLER, CASE_PHONE) if s in text]
     return found
 
 
@@ -437,6 +491,7 @@ def _leaks(world: World, role: Role, body: dict[str, Any]) -> list[str]:
         **{v: k for k, v in world.orgs.items()},
         **{v: k for k, v in world.units.items()},
         **{v: k for k, v in world.activities.items()},
+        **{v: k for k, v in world.cases.items()},
     }
     scope = world.areas[role.area]
     prefix = {"D": scope[:6], "S1": scope[:9]}.get(role.area, scope)
@@ -446,6 +501,8 @@ def _leaks(world: World, role: Role, body: dict[str, Any]) -> list[str]:
             label = label_of.get(oid, oid)
             if label not in role.records:
                 found.append(f"{kind} {label}")
+        elif kind == "Case" and label_of.get(oid, oid) not in role.cases:
+            found.append(f"Case {label_of.get(oid, oid)}")
         elif kind == "Area" and not str(obj.get("code", prefix)).startswith(prefix):
             found.append(f"Area {obj.get('code')}")
         elif kind == "Person":
@@ -491,6 +548,7 @@ def test_every_field_every_role_in_and_out_of_scope_leaks_nothing(
     assert answered_lookups.get("activity", set()) == {
         r for r in role.records if r.startswith("act")
     }
+    assert answered_lookups.get("case", set()) == role.cases
     # And every field of the public schema was asked for (by the district admin at least).
     if role.label == "district-admin":
         public = {
@@ -667,6 +725,21 @@ WRITES: list[tuple[str, str, str]] = [
     ("withdraw", '{activityId: "{actA2}", personId: "{pA2}"}', "PEOPLE"),
     ("checkIn", '{activityId: "{actA2}", personId: "{pA2}", code: "000000"}', "PEOPLE"),
     ("checkOut", '{activityId: "{actA2}", personId: "{pA2}"}', "PEOPLE"),
+    # Cases: oA2 handles cSelf (pSelf's own request), which a member may follow, not handle.
+    (
+        "openCase",
+        '{channel: HOTLINE, category: "UNPAID_WAGES", urgency: NORMAL, areaCode: "{A}", '
+        'organizationId: "{oA2}", title: "越权", requester: {personId: "{pA2}"}}',
+        "CASES",
+    ),
+    ("acceptCase", '{id: "{cSelf}"}', "CASES"),
+    ("startCase", '{id: "{cSelf}"}', "CASES"),
+    ("transferCase", '{id: "{cSelf}", toOrganizationId: "{oA1}", reason: "越权"}', "CASES"),
+    ("resolveCase", '{id: "{cSelf}", resolution: "越权"}', "CASES"),
+    ("closeCase", '{id: "{cSelf}", satisfaction: 5}', "CASES"),
+    ("reopenCase", '{id: "{cSelf}", reason: "越权"}', "CASES"),
+    # The catalogue is the district's: area writers of a smaller area are refused inside.
+    ("defineCaseCategory", '{code: "OVERREACH", label: "越权", labelEn: "x"}', "RECORDS"),
 ]
 WRITERS = {
     "PEOPLE": {
@@ -681,6 +754,7 @@ WRITERS = {
     "RECORDS": {"DISTRICT_ADMIN", "STREET_ADMIN", "COMMUNITY_ADMIN"},
     "PERSONAL": {"DISTRICT_ADMIN", "STREET_ADMIN", "COMMUNITY_ADMIN"},
     "UPKEEP": {"DISTRICT_ADMIN", "STREET_ADMIN", "COMMUNITY_ADMIN", "ORG_ADMIN"},
+    "CASES": {"DISTRICT_ADMIN", "STREET_ADMIN", "COMMUNITY_ADMIN", "ORG_ADMIN", "MEMBER"},
 }
 
 
@@ -694,6 +768,7 @@ def test_every_write_is_refused_to_roles_without_the_right_and_outside_the_scope
         **world.orgs,
         **{k: p.id for k, p in world.people.items()},
         **world.activities,
+        **world.cases,
         "new_community": world.areas["A"][:9] + "009",
         "new_id": _id_number("1990-01-01", 901),
     }
@@ -738,6 +813,15 @@ def test_every_write_is_refused_to_roles_without_the_right_and_outside_the_scope
     }
     unit = admin.data("query($id: ID!) { unit(id: $id) { closedOn } }", {"id": values["uA2"]})
     assert unit == {"unit": {"closedOn": None}}
+    case = admin.data(
+        "query($id: ID!) { case(id: $id) { status organization { id } } }",
+        {"id": values["cSelf"]},
+    )
+    assert case == {"case": {"status": "OPEN", "organization": {"id": values["oA2"]}}}
+    cases = admin.data("{ cases(first: 50) { totalCount } }")
+    assert cases["cases"]["totalCount"] == 3
+    categories = admin.data("{ caseCategories(includeInactive: true) { code } }")
+    assert "OVERREACH" not in {c["code"] for c in categories["caseCategories"]}
     person = admin.data(
         "query($id: ID!) { person(id: $id) { politicalStatus } }", {"id": values["pA2"]}
     )
