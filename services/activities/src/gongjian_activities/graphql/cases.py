@@ -393,18 +393,17 @@ class CaseQuery:
             category=category.strip()[:40] if category else None,
         )
         limit, position = page_size(first), decode_keyset(after, 2)
-        reach = policy.reach(ctx.caller, Resource.CASES)
+        # A token whose CASES reach names no organisation and no person reaches no case.
+        nothing = not policy.reach(ctx.caller, Resource.CASES).area and _reaches_nothing(filters)
         rows = (
-            []
-            if not reach.area and _reaches_nothing(filters)
-            else await store.cases_page(ctx.runtime.db, filters, position, limit + 1)
+            [] if nothing else await store.cases_page(ctx.runtime.db, filters, position, limit + 1)
         )
         return make_connection(
             [Case.from_row(r) for r in rows],
             [store.position(r, filters.by_deadline) for r in rows],
             limit,
             position is not None,
-            lambda: store.count_cases(ctx.runtime.db, filters) if rows or position else _zero(),
+            lambda: _zero() if nothing else store.count_cases(ctx.runtime.db, filters),
         )
 
     @strawberry.field(name="case", description="按编号查诉求 / A case by id")
