@@ -185,6 +185,20 @@ def test_a_hotline_case_about_unpaid_wages_from_open_to_closed(stack: Stack, des
     final = _payload(staff.data(CLOSE, {"id": again["id"], "s": 4, "r": True}))["case"]
     assert final["satisfaction"] == 4
 
+    # Evaluation counts it once, with its last score (the first closing was taken back).
+    stats = _until(
+        lambda: desk["district"].admin.data(STATS, {"a": desk["community"]})["area"]["stats"],
+        lambda st: st["satisfactionAverage"] == 4,
+    )
+    assert stats == {
+        "casesOpened": 1,
+        "casesResolved": 1,
+        "casesResolvedOnTime": 1,
+        "onTimeRate": 1.0,
+        "satisfactionAverage": 4.0,
+        "casesClosed": 1,
+    }
+
     # The league branch's admin does not see the union's case at all.
     league_admin = desk["district"].client("ORG_ADMIN", desk["community"], orgs=[desk["league"]])
     assert league_admin.data(ONE, {"id": case["id"]})["case"] is None

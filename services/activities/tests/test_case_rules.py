@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import chinese_calendar
@@ -10,6 +11,16 @@ import pytest
 from gongjian_activities.domain import cases as domain
 from gongjian_activities.domain.cases import CaseStatus
 from gongjian_activities.domain.workdays import WorkCalendar, parse_days
+from gongjian_activities.graphql.cases import (
+    CaseRequester,
+    masked_name,
+    masked_phone,
+    requester_grants,
+)
+from gongjian_activities.usecases.cases import NAME_FIELD, PHONE_FIELD
+from gongjian_kit.auth import Caller, Role
+from gongjian_kit.personal_data import PersonalDataProtector, new_key
+from gongjian_kit.policy import Resource
 
 
 def test_the_calendar_agrees_with_chinese_calendar_on_every_day_of_2024_to_2026():
@@ -80,3 +91,53 @@ def test_overdue_and_on_time_count_the_deadline_day_as_in_time():
     assert not domain.is_overdue(CaseStatus.RESOLVED, due, due + timedelta(days=30))
     assert domain.on_time(due, due)
     assert not domain.on_time(due, due + timedelta(days=1))
+
+
+def test_a_requester_is_masked_for_those_the_policy_does_not_let_see_the_person():
+    """Everyone who reaches a case today may see its requester (the area's admins, the
+    organisation handling it, the requester themself); the masks hold should the table change:
+    a reader without the grants gets 赵* and the phone's last four, from the ciphertext."""
+    case_id, handler = uuid.uuid4(), uuid.uuid4()
+    protector = PersonalDataProtector(new_key(), new_key())
+    row = {
+        "id": case_id,
+        "requester_person_id": None,
+        "area_code": "330106001001",
+        "organization_id": handler,
+        "escalated_to": None,
+    }
+    requester = CaseRequester(
+        kind=domain.RequesterKind.NAMED,
+        grants=frozenset(),
+        case_id=case_id,
+        person_id=None,
+        name_enc=protector.encrypt("赵来电", NAME_FIELD, case_id),
+        phone_enc=protector.encrypt("13912345678", PHONE_FIELD, case_id),
+        protector=protector,
+    )
+    assert masked_name(requester) == "赵*电"
+    assert masked_phone(requester) == "*******5678"
+
+    def caller(role: Role, area: str, orgs: frozenset[str] = frozenset()) -> Caller:
+        return Caller(subject="t", roles=frozenset({role}), area=area, orgs=orgs)
+
+    admin = requester_grants(caller(Role.COMMUNITY_ADMIN, "330106001001"), row)  # type: ignore[arg-type]
+    assert Resource.PERSONAL_SECRET in admin
+    other_street = requester_grants(caller(Role.STREET_ADMIN, "330106002000"), row)  # type: ignore[arg-type]
+    assert other_street == frozenset()
+    handling = caller(Role.ORG_ADMIN, "330106001001", frozenset({str(handler)}))
+    assert Resource.PERSONAL_SECRET in requester_grants(handling, row)  # type: ignore[arg-type]
+    other_org = caller(Role.ORG_ADMIN, "330106001001", frozenset({str(uuid.uuid4())}))
+    assert requester_grants(other_org, row) == frozenset()  # type: ignore[arg-type]
+    # A ciphertext moved onto another case does not decrypt: no value, no mask of one.
+    moved = CaseRequester(
+        kind=domain.RequesterKind.NAMED,
+        grants=frozenset(),
+        case_id=uuid.uuid4(),
+        person_id=None,
+        name_enc=requester.name_enc,
+        phone_enc=None,
+        protector=protector,
+    )
+    assert moved.clear("name") is None
+    assert masked_name(moved) is None

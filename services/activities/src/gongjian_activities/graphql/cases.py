@@ -160,12 +160,12 @@ class CaseRequester:
         return self.clear("phone")
 
 
-def _masked_name(requester: CaseRequester) -> str | None:
+def masked_name(requester: CaseRequester) -> str | None:
     name = requester.clear("name")
     return mask_name(name) if name else None
 
 
-def _masked_phone(requester: CaseRequester) -> str | None:
+def masked_phone(requester: CaseRequester) -> str | None:
     phone = requester.clear("phone")
     return mask_phone(phone) if phone else None
 
@@ -748,8 +748,8 @@ RULES: dict[str, Rule] = {
     # area, the organisation handling it), 张* for others; the phone's last four digits only
     # unless they may see personal secrets. Both masks come from the ciphertext here: no field
     # elsewhere carries the clear value.
-    "CaseRequester.name": Graded(Resource.PERSON_NAME, _masked_name),
-    "CaseRequester.phone": Graded(Resource.PERSONAL_SECRET, _masked_phone),
+    "CaseRequester.name": Graded(Resource.PERSON_NAME, masked_name),
+    "CaseRequester.phone": Graded(Resource.PERSONAL_SECRET, masked_phone),
     **{
         f"CaseCategory.{f}": Open("the catalogue's codes and labels")
         for f in ("code", "label", "labelEn", "active", "sort")
