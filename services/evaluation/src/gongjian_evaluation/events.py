@@ -1,4 +1,6 @@
-"""How evaluation keeps its figures current from the organizations and activities topics.
+"""How evaluation keeps its figures current from the organizations and activities topics
+(activities, participation and hours; the case desk, pairings and visits, pledges, joint
+meetings' decisions and ventures).
 
 Every handler sets a subject's state and moves the figures by the difference between what the
 old state counted and what the new one counts (``domain.figures``), in the consumer's
@@ -11,12 +13,14 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
 from gongjian_evaluation.domain import figures as rules
-from gongjian_evaluation.domain.figures import Figures, Moves
+from gongjian_evaluation.domain import joint_work
+from gongjian_evaluation.domain.figures import Figures, Moves, ratio
+from gongjian_evaluation.store import joint_work as subjects
 from gongjian_evaluation.store import states
 from gongjian_evaluation.store import stats as store
 from gongjian_kit.areas import area_level
@@ -31,6 +35,17 @@ DISTRICT_STATS_TOPIC = "gongjian.district-stats.v1"
 STATS_CHANGED_CHANNEL = "gongjian_area_stats"
 AREA_STATS_UPDATED = "gongjian.evaluation.area-stats.updated.v1"
 ACTIVITIES = "gongjian.activities."
+# Every case event carries the case's whole countable state: one handler takes them all.
+CASE_EVENTS = (
+    "opened",
+    "accepted",
+    "started",
+    "transferred",
+    "resolved",
+    "closed",
+    "reopened",
+    "escalated",
+)
 
 Handler = Callable[[Connection, Event], Awaitable[None]]
 
@@ -47,6 +62,26 @@ def area_stats_data(row: asyncpg.Record) -> dict[str, Any]:
         "checkedInCount": row["checked_in_count"],
         "volunteerCount": row["volunteer_count"],
         "volunteerHours": float(row["volunteer_hours"]),
+        "casesOpened": row["cases_opened"],
+        "casesResolved": row["cases_resolved"],
+        "casesResolvedOnTime": row["cases_resolved_on_time"],
+        "onTimeRate": ratio(row["cases_resolved_on_time"], row["cases_resolved"]),
+        "casesClosed": row["cases_closed"],
+        "satisfactionCount": row["satisfaction_count"],
+        "satisfactionSum": row["satisfaction_sum"],
+        "satisfactionAverage": ratio(row["satisfaction_sum"], row["satisfaction_count"]),
+        "casesOverdueEscalated": row["cases_overdue_escalated"],
+        "pairingsActive": row["pairings_active"],
+        "visits": row["visits"],
+        "pledgesMade": row["pledges_made"],
+        "pledgesFulfilled": row["pledges_fulfilled"],
+        "pledgesLapsed": row["pledges_lapsed"],
+        "decisionsMade": row["decisions_made"],
+        "decisionsDone": row["decisions_done"],
+        "decisionsOverdue": row["decisions_overdue"],
+        "ventures": row["ventures"],
+        "ventureJobs": row["venture_jobs"],
+        "venturePeopleLed": row["venture_people_led"],
         "updatedAt": row["updated_at"].isoformat(),
     }
 
@@ -72,6 +107,31 @@ def change_of(event: Event) -> str:
     return name.rsplit(".", 1)[1]
 
 
+async def move_figures(
+    runtime: Runtime,
+    conn: Connection,
+    found: Moves,
+    *,
+    organizers: tuple[uuid.UUID, ...] = (),
+    refresh_last_activity: bool = False,
+    cases: bool = False,
+) -> None:
+    """Move the figures (areas, then organisations: one order everywhere) and publish.
+
+    ``organizers``: organisations whose activity summary is refreshed though no figure of theirs
+    moved; ``cases``: the organisations' moves are a case's, kept per handling organisation.
+    """
+    rows = await store.move_area_stats(conn, found.areas)
+    if cases:
+        await store.move_case_summaries(conn, found.organizations)
+    else:
+        summaries = {org: Figures() for org in organizers} | found.organizations
+        await store.move_organization_summaries(
+            conn, dict(sorted(summaries.items())), refresh_last_activity=refresh_last_activity
+        )
+    await publish_area_stats(UnitOfWork(conn, runtime), rows)
+
+
 def handlers(runtime: Runtime) -> dict[str, Handler]:
     async def move(
         conn: Connection,
@@ -79,14 +139,16 @@ def handlers(runtime: Runtime) -> dict[str, Handler]:
         *,
         organizers: tuple[uuid.UUID, ...] = (),
         refresh_last_activity: bool = False,
+        cases: bool = False,
     ) -> None:
-        """Move the figures (areas, then organisations: one order everywhere) and publish."""
-        rows = await store.move_area_stats(conn, found.areas)
-        summaries = {org: Figures() for org in organizers} | found.organizations
-        await store.move_organization_summaries(
-            conn, dict(sorted(summaries.items())), refresh_last_activity=refresh_last_activity
+        await move_figures(
+            runtime,
+            conn,
+            found,
+            organizers=organizers,
+            refresh_last_activity=refresh_last_activity,
+            cases=cases,
         )
-        await publish_area_stats(UnitOfWork(conn, runtime), rows)
 
     async def organization_changed(conn: Connection, event: Event) -> None:
         data = event.data
@@ -171,6 +233,49 @@ def handlers(runtime: Runtime) -> dict[str, Handler]:
         **{f"{ACTIVITIES}activity.{c}.v1": activity_changed for c in activity_events},
         **{f"{ACTIVITIES}participation.{c}.v1": participation_changed for c in checked_in},
         **{f"{ACTIVITIES}hours.{c}.v1": hours_changed for c in ("verified", "rejected", "added")},
+        **joint_work_handlers(move),
+    }
+
+
+class Move(Protocol):
+    async def __call__(self, conn: Connection, found: Moves, *, cases: bool = ...) -> None: ...
+
+
+def joint_work_handlers(move: Move) -> dict[str, Handler]:
+    """The case desk and joint work: one rule for every subject (its state after the event,
+    kept; the figures moved by the difference from the state kept before)."""
+
+    def keeping(
+        kind: type[subjects.State],
+        id_field: str,
+        after: Callable[[subjects.State | None, str, dict[str, Any]], subjects.State],
+        *,
+        cases: bool = False,
+    ) -> Handler:
+        async def handle(conn: Connection, event: Event) -> None:
+            subject_id = uuid.UUID(event.data[id_field])
+            before = await subjects.state_of(conn, kind, subject_id)
+            state = after(before, change_of(event), event.data)
+            if before == state:
+                return  # no change of state: no figure moves
+            await subjects.save_state(conn, subject_id, state)
+            await move(conn, rules.change(before, state), cases=cases)
+
+        return handle
+
+    case = keeping(joint_work.CaseState, "caseId", joint_work.case_after, cases=True)
+    pairing = keeping(joint_work.PairingState, "pairingId", joint_work.pairing_after)
+    visit = keeping(joint_work.VisitState, "visitId", joint_work.visit_after)
+    pledge = keeping(joint_work.PledgeState, "pledgeId", joint_work.pledge_after)
+    decision = keeping(joint_work.DecisionState, "decisionId", joint_work.decision_after)
+    venture = keeping(joint_work.VentureState, "ventureId", joint_work.venture_after)
+    return {
+        **{f"{ACTIVITIES}case.{c}.v1": case for c in CASE_EVENTS},
+        **{f"{ACTIVITIES}pairing.{c}.v1": pairing for c in joint_work.PAIRING_ACTIVE_AFTER},
+        f"{ACTIVITIES}visit.logged.v1": visit,
+        **{f"{ACTIVITIES}pledge.{c}.v1": pledge for c in joint_work.PLEDGE_STATUS_AFTER},
+        **{f"{ACTIVITIES}decision.{c}.v1": decision for c in joint_work.DECISION_STATUS_AFTER},
+        **{f"{ACTIVITIES}venture.{c}.v1": venture for c in ("registered", "updated")},
     }
 
 

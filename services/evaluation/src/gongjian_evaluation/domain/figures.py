@@ -1,9 +1,10 @@
 """What each subject counts for, and how the figures move when its state changes.
 
 A handler never adds blindly: it keeps each subject's last state (an organisation, an activity,
-a participation, a source of hours) and moves the figures by what the old state counted and the
-new one counts. Applying a state a second time moves nothing; a state that moves to another area
-or other organisers leaves the old ones and joins the new ones in the same step.
+a participation, a source of hours; a case, pairing, visit, pledge, decision or venture) and
+moves the figures by what the old state counted and the new one counts. Applying a state a
+second time moves nothing; a state that moves to another area or other organisers leaves the old
+ones and joins the new ones in the same step.
 """
 
 from __future__ import annotations
@@ -45,6 +46,25 @@ class Figures:
     checked_in: int = 0
     volunteers: int = 0
     volunteer_hours: Decimal = Decimal(0)
+    # The case desk (诉求) and joint work (结对、承诺、联席会议决定、双带创业): see ``joint_work``.
+    cases_opened: int = 0
+    cases_resolved: int = 0
+    cases_resolved_on_time: int = 0
+    cases_closed: int = 0
+    satisfaction_count: int = 0
+    satisfaction_sum: int = 0
+    cases_overdue_escalated: int = 0
+    pairings_active: int = 0
+    visits: int = 0
+    pledges_made: int = 0
+    pledges_fulfilled: int = 0
+    pledges_lapsed: int = 0
+    decisions_made: int = 0
+    decisions_done: int = 0
+    decisions_overdue: int = 0
+    ventures: int = 0
+    venture_jobs: int = 0
+    venture_people_led: int = 0
 
     def __add__(self, other: Figures) -> Figures:
         return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -115,6 +135,12 @@ def with_volunteers(found: Moves, volunteers: dict[str, int]) -> Moves:
     for code, change in volunteers.items():
         areas[code] = areas.get(code, Figures()) + Figures(volunteers=change)
     return Moves({c: f for c, f in sorted(areas.items()) if f}, found.organizations)
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """``part / whole`` (an on-time rate, an average score); None when there is nothing to
+    divide by (no case resolved, none scored)."""
+    return part / whole if whole else None
 
 
 def hours_of(value: object) -> Decimal:

@@ -29,11 +29,32 @@ FIELD_RULES: dict[str, Rule] = {
             "checkedInCount",
             "volunteerCount",
             "volunteerHours",
+            "casesOpened",
+            "casesResolved",
+            "casesResolvedOnTime",
+            "onTimeRate",
+            "casesClosed",
+            "satisfactionCount",
+            "satisfactionSum",
+            "satisfactionAverage",
+            "casesOverdueEscalated",
+            "pairingsActive",
+            "visits",
+            "pledgesMade",
+            "pledgesFulfilled",
+            "pledgesLapsed",
+            "decisionsMade",
+            "decisionsDone",
+            "decisionsOverdue",
+            "ventures",
+            "ventureJobs",
+            "venturePeopleLed",
             "updatedAt",
         )
     },
     # One organisation's figures: reached through the organisation (a record), and for
-    # ORG_ADMIN only its own organisations' (the rest is null).
+    # ORG_ADMIN only its own organisations' (the rest is null): activities, and the cases it
+    # handles.
     entity_key("Organization"): Gate(Resource.RECORDS),
     "Organization.id": Held(Resource.RECORDS),
     "Organization.activitySummary": Held(FIGURES),
@@ -45,6 +66,19 @@ FIELD_RULES: dict[str, Rule] = {
             "peopleServed",
             "volunteerHours",
             "lastActivityAt",
+        )
+    },
+    "Organization.caseSummary": Held(FIGURES),
+    **{
+        f"CaseSummary.{f}": Held(FIGURES)
+        for f in (
+            "casesOpened",
+            "casesResolved",
+            "casesResolvedOnTime",
+            "onTimeRate",
+            "satisfactionCount",
+            "satisfactionSum",
+            "satisfactionAverage",
         )
     },
 }

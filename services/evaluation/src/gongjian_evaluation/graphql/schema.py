@@ -1,11 +1,10 @@
-"""The evaluation subgraph: activity summaries, area statistics and their live updates."""
+"""The evaluation subgraph: activity and case summaries, area statistics and their live updates."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncGenerator
-from datetime import datetime
 
 import asyncpg
 import strawberry
@@ -13,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from gongjian_evaluation.graphql.access import FIELD_RULES
+from gongjian_evaluation.graphql.figures import ActivitySummary, AreaStats, CaseSummary
 from gongjian_evaluation.live import broadcaster_of
 from gongjian_evaluation.store import stats as store
 from gongjian_kit import guard, policy
@@ -20,90 +20,6 @@ from gongjian_kit.errors import ApiError, ErrorCode
 from gongjian_kit.gql import RequestContext, build_schema, context_of
 from gongjian_kit.policy import Resource
 from gongjian_kit.settings import ServiceSettings
-
-
-@strawberry.type(description="组织的活动概况 / An organisation's activity summary")
-class ActivitySummary:
-    activity_count: int = strawberry.field(
-        description="主办的活动数（不含已取消）/ Activities organised, not counting cancelled ones"
-    )
-    completed_count: int = strawberry.field(
-        description="已完成的活动数 / Activities organised and completed"
-    )
-    people_served: int = strawberry.field(
-        description="服务群众人次（已完成的活动）/ People served by its completed activities"
-    )
-    volunteer_hours: float = strawberry.field(
-        description="志愿服务时长（已核实 + 补录）/ Volunteer hours at its activities "
-        "(verified + added by hand)"
-    )
-    last_activity_at: datetime | None = strawberry.field(
-        description="最近一项活动的开始时间（不含已取消）/ When its latest activity starts, not "
-        "counting cancelled ones"
-    )
-
-    @classmethod
-    def of(cls, row: asyncpg.Record) -> ActivitySummary:
-        return cls(
-            activity_count=row["activity_count"],
-            completed_count=row["completed_count"],
-            people_served=row["people_served"],
-            volunteer_hours=float(row["volunteer_hours"]),
-            last_activity_at=row["last_activity_at"],
-        )
-
-
-@strawberry.type(description="区域统计（含下级，无个人信息）/ Figures of an area and beneath it")
-class AreaStats:
-    area_code: str
-    organization_count: int = strawberry.field(description="在册组织数 / Active organisations")
-    activity_count: int = strawberry.field(
-        description="活动数（不含已取消）/ Activities, not counting cancelled ones"
-    )
-    completed_activity_count: int = strawberry.field(
-        description="已完成的活动数 / Completed activities"
-    )
-    people_served: int = strawberry.field(
-        description="服务群众人次（已完成的活动）/ People served by completed activities"
-    )
-    checked_in_count: int = strawberry.field(
-        description="签到人次（每项活动每人一次）/ Participants checked in (once per person and "
-        "activity)"
-    )
-    volunteer_count: int = strawberry.field(
-        description="志愿者人数（有计入时长者，每人一次）/ Volunteers: people with counted hours "
-        "here, each once however many activities"
-    )
-    volunteer_hours: float = strawberry.field(
-        description="志愿服务时长（已核实 + 补录）/ Volunteer hours (verified + added by hand)"
-    )
-    updated_at: datetime | None
-
-    @classmethod
-    def of(cls, code: str, row: asyncpg.Record | None) -> AreaStats:
-        if row is None:
-            return cls(
-                area_code=code,
-                organization_count=0,
-                activity_count=0,
-                completed_activity_count=0,
-                people_served=0,
-                checked_in_count=0,
-                volunteer_count=0,
-                volunteer_hours=0.0,
-                updated_at=None,
-            )
-        return cls(
-            area_code=code,
-            organization_count=row["organization_count"],
-            activity_count=row["activity_count"],
-            completed_activity_count=row["completed_activity_count"],
-            people_served=row["people_served"],
-            checked_in_count=row["checked_in_count"],
-            volunteer_count=row["volunteer_count"],
-            volunteer_hours=float(row["volunteer_hours"]),
-            updated_at=row["updated_at"],
-        )
 
 
 def _stats_loader(ctx: RequestContext) -> DataLoader[str, asyncpg.Record | None]:
@@ -156,6 +72,21 @@ class Organization:
         if row is None:
             return None
         return ActivitySummary.of(row)
+
+    @strawberry.field(description="承办诉求的概况 / The cases it handles now")
+    async def case_summary(self, info: Info) -> CaseSummary | None:
+        ctx = context_of(info)
+        reach = policy.reach(ctx.caller, Resource.RECORDS)
+        scope = reach.area_like
+
+        async def load(ids: list[uuid.UUID]) -> list[asyncpg.Record | None]:
+            return await store.case_summaries(ctx.runtime.db, ids, scope)
+
+        key = guard.id_or_none(self.id)
+        if key is None or not (reach.area or key in (reach.own_orgs or ())):
+            return None  # an ORG_ADMIN sees the figures of its own organisations only
+        row = await ctx.loader("case_summaries", lambda: DataLoader(load_fn=load)).load(key)
+        return None if row is None else CaseSummary.of(row)
 
 
 @strawberry.type

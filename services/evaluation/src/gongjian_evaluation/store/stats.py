@@ -9,9 +9,75 @@ import asyncpg
 from gongjian_evaluation.domain.figures import Figures
 from gongjian_kit.db import Connection, Executor
 
-STATS_COLUMNS = (
-    "area_code, organization_count, activity_count, completed_activity_count, people_served, "
-    "checked_in_count, volunteer_count, volunteer_hours, updated_at"
+# Each figure of an area: its column, the ``Figures`` field it moves by, and the SQL type of
+# the change. Statements are built from this table (constants only, never input).
+AREA_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("organization_count", "organizations", "int"),
+    ("activity_count", "activities", "int"),
+    ("completed_activity_count", "completed_activities", "int"),
+    ("people_served", "people_served", "bigint"),
+    ("checked_in_count", "checked_in", "int"),
+    ("volunteer_count", "volunteers", "int"),
+    ("volunteer_hours", "volunteer_hours", "numeric"),
+    ("cases_opened", "cases_opened", "int"),
+    ("cases_resolved", "cases_resolved", "int"),
+    ("cases_resolved_on_time", "cases_resolved_on_time", "int"),
+    ("cases_closed", "cases_closed", "int"),
+    ("satisfaction_count", "satisfaction_count", "int"),
+    ("satisfaction_sum", "satisfaction_sum", "bigint"),
+    ("cases_overdue_escalated", "cases_overdue_escalated", "int"),
+    ("pairings_active", "pairings_active", "int"),
+    ("visits", "visits", "int"),
+    ("pledges_made", "pledges_made", "int"),
+    ("pledges_fulfilled", "pledges_fulfilled", "int"),
+    ("pledges_lapsed", "pledges_lapsed", "int"),
+    ("decisions_made", "decisions_made", "int"),
+    ("decisions_done", "decisions_done", "int"),
+    ("decisions_overdue", "decisions_overdue", "int"),
+    ("ventures", "ventures", "int"),
+    ("venture_jobs", "venture_jobs", "bigint"),
+    ("venture_people_led", "venture_people_led", "bigint"),
+)
+# The figures of cases kept per handling organisation.
+CASE_SUMMARY_FIGURES: tuple[tuple[str, str, str], ...] = tuple(
+    f
+    for f in AREA_FIGURES
+    if f[0]
+    in (
+        "cases_opened",
+        "cases_resolved",
+        "cases_resolved_on_time",
+        "satisfaction_count",
+        "satisfaction_sum",
+    )
+)
+STATS_COLUMNS = ", ".join(["area_code", *(c for c, _, _ in AREA_FIGURES), "updated_at"])
+
+
+def _moving_upsert(
+    table: str, key: tuple[str, str], figures: tuple[tuple[str, str, str], ...]
+) -> str:
+    """One statement adding each key's change to its row (created at 0), locking the rows in
+    the order given (``WITH ORDINALITY``)."""
+    columns = [c for c, _, _ in figures]
+    types = [key[1], *(t for _, _, t in figures)]
+    arrays = [f"${n}::{t}[]" for n, t in enumerate(types, 1)]
+    names = [f"x{n}" for n in range(len(figures) + 1)]
+    added = ", ".join(f"{c} = s.{c} + excluded.{c}" for c in columns)
+    return (
+        f"INSERT INTO {table} AS s ({key[0]}, {', '.join(columns)}) "
+        f"SELECT {', '.join(names)} FROM unnest({', '.join(arrays)}) "
+        f"  WITH ORDINALITY AS x({', '.join(names)}, n) ORDER BY n "
+        f"ON CONFLICT ({key[0]}) DO UPDATE SET {added}"
+    )
+
+
+MOVE_AREA_STATS = (
+    _moving_upsert("area_stats", ("area_code", "text"), AREA_FIGURES)
+    + f", updated_at = now() RETURNING {STATS_COLUMNS}"
+)
+MOVE_CASE_SUMMARIES = _moving_upsert(
+    "organization_case_summary", ("organization_id", "uuid"), CASE_SUMMARY_FIGURES
 )
 
 
@@ -23,35 +89,26 @@ async def move_area_stats(conn: Connection, moves: dict[str, Figures]) -> list[a
     """
     if not moves:
         return []
-    codes = list(moves)
     changes = list(moves.values())
     return await conn.fetch(
-        "INSERT INTO area_stats AS s (area_code, organization_count, activity_count, "
-        "  completed_activity_count, people_served, checked_in_count, volunteer_count, "
-        "  volunteer_hours) "
-        "SELECT c, o, a, d, p, i, v, h "
-        "FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::bigint[], $6::int[], "
-        "  $7::int[], $8::numeric[]) WITH ORDINALITY AS x(c, o, a, d, p, i, v, h, n) "
-        "ORDER BY n "
-        "ON CONFLICT (area_code) DO UPDATE SET "
-        "  organization_count = s.organization_count + excluded.organization_count, "
-        "  activity_count = s.activity_count + excluded.activity_count, "
-        "  completed_activity_count = "
-        "    s.completed_activity_count + excluded.completed_activity_count, "
-        "  people_served = s.people_served + excluded.people_served, "
-        "  checked_in_count = s.checked_in_count + excluded.checked_in_count, "
-        "  volunteer_count = s.volunteer_count + excluded.volunteer_count, "
-        "  volunteer_hours = s.volunteer_hours + excluded.volunteer_hours, "
-        "  updated_at = now() "
-        f"RETURNING {STATS_COLUMNS}",
-        codes,
-        [f.organizations for f in changes],
-        [f.activities for f in changes],
-        [f.completed_activities for f in changes],
-        [f.people_served for f in changes],
-        [f.checked_in for f in changes],
-        [f.volunteers for f in changes],
-        [f.volunteer_hours for f in changes],
+        MOVE_AREA_STATS,
+        list(moves),
+        *([getattr(f, field) for f in changes] for _, field, _ in AREA_FIGURES),
+    )
+
+
+async def move_case_summaries(conn: Connection, moves: dict[uuid.UUID, Figures]) -> None:
+    """Move each handling organisation's case figures (rows locked in the order of ``moves``)."""
+    moving = {
+        org: f for org, f in moves.items() if any(getattr(f, n) for _, n, _ in CASE_SUMMARY_FIGURES)
+    }
+    if not moving:
+        return
+    changes = list(moving.values())
+    await conn.execute(
+        MOVE_CASE_SUMMARIES,
+        list(moving),
+        *([getattr(f, field) for f in changes] for _, field, _ in CASE_SUMMARY_FIGURES),
     )
 
 
@@ -109,6 +166,24 @@ async def activity_summaries(
         "  coalesce(s.people_served, 0) AS people_served, "
         "  coalesce(s.volunteer_hours, 0) AS volunteer_hours, s.last_activity_at "
         "FROM organization_ref r LEFT JOIN organization_activity_summary s "
+        "  ON s.organization_id = r.id "
+        "WHERE r.id = ANY($1::uuid[]) AND r.area_code LIKE $2",
+        org_ids,
+        scope_like,
+    )
+    found = {r["id"]: r for r in rows}
+    return [found.get(i) for i in org_ids]
+
+
+async def case_summaries(
+    conn: Executor, org_ids: list[uuid.UUID], scope_like: str
+) -> list[asyncpg.Record | None]:
+    """Case figures in the keys' order (0 for an organisation without cases); None for
+    organisations outside the scope."""
+    figures = ", ".join(f"coalesce(s.{c}, 0) AS {c}" for c, _, _ in CASE_SUMMARY_FIGURES)
+    rows = await conn.fetch(
+        f"SELECT r.id, {figures} "
+        "FROM organization_ref r LEFT JOIN organization_case_summary s "
         "  ON s.organization_id = r.id "
         "WHERE r.id = ANY($1::uuid[]) AND r.area_code LIKE $2",
         org_ids,
