@@ -6,7 +6,7 @@ rule). Every field of the schema must be here: the schema is not built otherwise
 
 from __future__ import annotations
 
-from gongjian_activities.graphql import cases
+from gongjian_activities.graphql import cases, pairings
 from gongjian_kit.field_rules import (
     Gate,
     Graded,
@@ -78,6 +78,7 @@ PARTICIPATION_FIELDS = (
 FIELD_RULES: dict[str, Rule] = {
     # Each part of the service brings its own rules.
     **cases.RULES,
+    **pairings.RULES,
     # Activities in the caller's area; for ORG_ADMIN, those its own organisations organise.
     "Query.activities": Gate(RECORDS),
     "Query.activity": Gate(RECORDS),
