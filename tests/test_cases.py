@@ -314,7 +314,7 @@ async def test_bad_input_and_bad_steps_are_refused_typed_and_write_nothing(
     )
     assert bad["case"] is None
     fields = {e["field"] for e in bad["errors"]}
-    assert {"title", "requester.phone"} <= fields, bad["errors"]
+    assert {"title", "requester.phone", "category"} <= fields, bad["errors"]
     assert all(e["messageZh"] and e["messageEn"] for e in bad["errors"])
     both = _payload(
         staff.data(

@@ -614,6 +614,10 @@ class PairingMutation:
 RECORDS = Resource.RECORDS
 UPKEEP = Gate(Resource.UPKEEP, Action.WRITE)
 
+# Free text about people met on visits: shown to those who keep records (UPKEEP), null with
+# FORBIDDEN for other readers (members and assessors read the area's records).
+KEEPERS = Gate(Resource.UPKEEP, Action.WRITE)
+
 RULES: dict[str, Rule] = {
     # Pairings in the caller's records (policy RECORDS: the area; an ORG_ADMIN's where one of
     # its organisations is a party), filtered in SQL and in the by-id loader by policy.reach.
@@ -649,7 +653,10 @@ RULES: dict[str, Rule] = {
             "visits",
         )
     },
-    **{f"PairingParty.{f}": Held(RECORDS) for f in ("kind", "kindLabel", "id", "areaCode", "role")},
+    **{f"PairingParty.{f}": Held(RECORDS) for f in ("kind", "kindLabel", "id", "areaCode")},
+    # Free text that may describe a household (困难户, 独居老人): for those who keep the
+    # records (area admins; ORG_ADMIN, who only reads its own pairings), not every reader.
+    "PairingParty.role": KEEPERS,
     # References: the organizations subgraph shows the organisation and the person under its
     # own rules (a person's name only to those who may see it).
     "PairingParty.organization": Held(RECORDS),
@@ -661,7 +668,6 @@ RULES: dict[str, Rule] = {
             "pairingId",
             "pairing",
             "visitedOn",
-            "notes",
             "problemCount",
             "loggedAt",
             "visitors",
@@ -670,7 +676,9 @@ RULES: dict[str, Rule] = {
     },
     # Only the cases the caller's CASES reach admits (filtered by usecases.cases.sees_case).
     "Visit.cases": Held(RECORDS),
-    **{f"VisitProblem.{f}": Held(RECORDS) for f in ("title", "description", "caseOpened")},
+    "Visit.notes": KEEPERS,
+    **{f"VisitProblem.{f}": Held(RECORDS) for f in ("title", "caseOpened")},
+    "VisitProblem.description": KEEPERS,
     "VisitProblem.case": Held(RECORDS),
     **connection_rules("Pairing", RECORDS),
     **connection_rules("Visit", RECORDS),

@@ -11,6 +11,7 @@ import asyncpg
 
 from gongjian_activities.domain.cases import CaseStatus, StepKind
 from gongjian_kit.db import Connection, Executor, required
+from gongjian_kit.errors import ApiError, ErrorCode
 
 PENDING_SQL = "('OPEN', 'ACCEPTED', 'IN_PROGRESS')"
 CASE_COLUMNS = (
@@ -273,6 +274,13 @@ def position(row: asyncpg.Record, by_deadline: bool) -> tuple[int, int]:
     return (row["seq"], 0)
 
 
+def due_of_cursor(day_number: int) -> date:
+    """The deadline a cursor holds; a number no date has is the cursor's fault (typed)."""
+    if not date.min.toordinal() <= day_number <= date.max.toordinal():
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "分页游标无效", "The cursor is not valid", "after")
+    return date.fromordinal(day_number)
+
+
 async def cases_page(
     conn: Executor, filters: CaseFilter, after: tuple[int, ...] | None, limit: int
 ) -> list[asyncpg.Record]:
@@ -280,7 +288,7 @@ async def cases_page(
     if filters.by_deadline:
         order = "c.due_on, c.seq"
         if after is not None:
-            values += [date.fromordinal(after[0]), after[1]]
+            values += [due_of_cursor(after[0]), after[1]]
             where += f" AND (c.due_on, c.seq) > (${len(values) - 1}, ${len(values)})"
     else:
         order = "c.seq DESC"

@@ -247,14 +247,14 @@ async def open_case_in(
         problems.bad(
             f"{prefix}channel", "本人提交的诉求渠道为网上诉求", "Your own requests come ONLINE"
         )
-    if not problems and not caller.can_see_area(draft.area_code):
+    if is_area_code(draft.area_code) and not caller.can_see_area(draft.area_code):
         problems.add(
             f"{prefix}areaCode",
             ErrorCode.FORBIDDEN,
             "该区划不在您的管理范围内",
             "That area is outside your scope",
         )
-    problems.refuse()
+    # The checks against the records run too: every problem of the input is told at once.
     conn = uow.conn
     category = await store.category(conn, draft.category)
     if category is None or not category["active"]:
