@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 
 from gongjian_activities.settings import activity_settings
 from gongjian_activities.usecases.cases import escalate_overdue
+from gongjian_activities.usecases.meetings import raise_overdue_decisions
+from gongjian_activities.usecases.pledges import lapse_pledges
 from gongjian_kit.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 Sweep = Callable[[Runtime], Awaitable[int]]
 SWEEPS: list[tuple[str, Sweep]] = [
     ("cases.escalate_overdue", escalate_overdue),
+    ("pledges.lapse", lapse_pledges),
+    ("decisions.overdue", raise_overdue_decisions),
 ]
 MAX_ROUNDS = 50  # batches of one sweep in a row, before the others get their turn
 

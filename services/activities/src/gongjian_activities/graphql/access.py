@@ -6,7 +6,7 @@ rule). Every field of the schema must be here: the schema is not built otherwise
 
 from __future__ import annotations
 
-from gongjian_activities.graphql import cases, pairings
+from gongjian_activities.graphql import cases, commitments, pairings
 from gongjian_kit.field_rules import (
     Gate,
     Graded,
@@ -79,6 +79,7 @@ FIELD_RULES: dict[str, Rule] = {
     # Each part of the service brings its own rules.
     **cases.RULES,
     **pairings.RULES,
+    **commitments.RULES,
     # Activities in the caller's area; for ORG_ADMIN, those its own organisations organise.
     "Query.activities": Gate(RECORDS),
     "Query.activity": Gate(RECORDS),

@@ -16,7 +16,7 @@ from strawberry.types import Info
 
 from gongjian_activities.domain import activities as domain
 from gongjian_activities.domain import participation as rules
-from gongjian_activities.graphql import cases, pairings
+from gongjian_activities.graphql import cases, commitments, pairings
 from gongjian_activities.graphql.access import FIELD_RULES
 from gongjian_activities.graphql.payloads import parse_id, run_case
 from gongjian_activities.graphql.types import (
@@ -596,6 +596,7 @@ PARTS: tuple[tuple[type, type], ...] = (
     (ActivityQuery, ActivityMutation),
     (cases.CaseQuery, cases.CaseMutation),
     (pairings.PairingQuery, pairings.PairingMutation),
+    (commitments.CommitmentQuery, commitments.CommitmentMutation),
 )
 Query = merge_types("Query", tuple(q for q, _ in PARTS))
 Mutation = merge_types("Mutation", tuple(m for _, m in PARTS))
