@@ -180,6 +180,7 @@ def world(stack) -> World:
 
 
 CASE_CALLER, CASE_PHONE = "庚七访", "13700007777"
+NO_SUCH_ID = "00000000-0000-0000-0000-000000000001"
 OPEN_CASE = """mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id }
   errors { field code message } } }"""
 
@@ -389,6 +390,9 @@ def probes(schema: GraphQLSchema, world: World) -> Iterator[list[Probe]]:
         "activities": [(None, {}), (None, {"areaCode": world.areas["D"]})],
         "cases": [(None, {}), (None, {"areaCode": world.areas["D"]})],
         "organizationsDueForReelection": [(None, {"withinDays": 3660})],
+        "pairingsWithoutVisit": [(None, {"days": 30})],
+        "jointMeeting": [(None, {"activityId": v}) for v in world.activities.values()],
+        **{name: [(None, {"id": NO_SUCH_ID})] for name in ("pairing", "visit", "venture")},
     }
     for name, definition in query.fields.items():
         if name.startswith("_"):
@@ -738,6 +742,44 @@ WRITES: list[tuple[str, str, str]] = [
     ("resolveCase", '{id: "{cSelf}", resolution: "越权"}', "CASES"),
     ("closeCase", '{id: "{cSelf}", satisfaction: 5}', "CASES"),
     ("reopenCase", '{id: "{cSelf}", reason: "越权"}', "CASES"),
+    # Pairings, pledges, joint meetings (records of A, oA2's), ventures (area admins only).
+    (
+        "startPairing",
+        '{kind: ORG_ORG, title: "越权", areaCode: "{A}", startsOn: "2026-01-01", parties: '
+        '[{kind: ORGANIZATION, id: "{oA2}"}, {kind: ORGANIZATION, id: "{oA2x}"}]}',
+        "UPKEEP",
+    ),
+    ("endPairing", '{id: "00000000-0000-0000-0000-000000000001", reason: "越权"}', "UPKEEP"),
+    (
+        "logVisit",
+        '{pairingId: "00000000-0000-0000-0000-000000000001", visitedOn: "2026-01-01", '
+        'visitorIds: ["{pA2}"]}',
+        "UPKEEP",
+    ),
+    (
+        "makePledge",
+        '{areaCode: "{A}", content: "越权", dueOn: "2099-01-01", organizationId: "{oA2}"}',
+        "UPKEEP",
+    ),
+    ("fulfillPledge", '{id: "00000000-0000-0000-0000-000000000001", evidence: "越权"}', "UPKEEP"),
+    (
+        "recordJointMeeting",
+        '{activityId: "{actA2}", attendees: [{organizationId: "{oA2}", attendeeCount: 1}]}',
+        "UPKEEP",
+    ),
+    ("completeDecision", '{id: "00000000-0000-0000-0000-000000000001", outcome: "越权"}', "UPKEEP"),
+    ("dropDecision", '{id: "00000000-0000-0000-0000-000000000001", reason: "越权"}', "UPKEEP"),
+    (
+        "registerVenture",
+        '{leaderPersonId: "{pA2}", kind: WOMEN, name: "越权", areaCode: "{A}", '
+        'startedOn: "2026-01-01", peopleEmployed: 1, peopleLed: 1}',
+        "RECORDS",
+    ),
+    (
+        "updateVenture",
+        '{id: "00000000-0000-0000-0000-000000000001", peopleEmployed: 1, peopleLed: 1}',
+        "RECORDS",
+    ),
     # The catalogue is the district's: area writers of a smaller area are refused inside.
     ("defineCaseCategory", '{code: "OVERREACH", label: "越权", labelEn: "x"}', "RECORDS"),
 ]
