@@ -27,6 +27,7 @@ import asyncio
 import hashlib
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -70,7 +71,16 @@ TOP = """query($a: String, $y: Int!) { topVolunteers(areaCode: $a, year: $y, fir
 
 async def without_indexes(conn: asyncpg.Connection, table: str, load: str, *args: object) -> None:
     """Run ``load`` with the table's indexes and constraints (other than CHECK and NOT NULL)
-    dropped, then build them again as they were (same names, same definitions)."""
+    dropped, then build them again as they were (same names, same definitions). Other tables'
+    foreign keys to it are dropped first and added back last."""
+    referring = await conn.fetch(
+        "SELECT conname, conrelid::regclass::text AS owner, pg_get_constraintdef(oid) AS def "
+        "FROM pg_constraint WHERE confrelid = $1::regclass AND conrelid <> $1::regclass "
+        "AND contype = 'f'",
+        table,
+    )
+    for r in referring:
+        await conn.execute(f"ALTER TABLE {r['owner']} DROP CONSTRAINT {r['conname']}")
     constraints = await conn.fetch(
         "SELECT conname, pg_get_constraintdef(oid) AS def, contype FROM pg_constraint "
         "WHERE conrelid = $1::regclass AND contype IN ('p', 'u', 'f') "
@@ -91,6 +101,8 @@ async def without_indexes(conn: asyncpg.Connection, table: str, load: str, *args
         await conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {c['conname']} {c['def']}")
     for i in indexes:
         await conn.execute(i["indexdef"])
+    for r in referring:
+        await conn.execute(f"ALTER TABLE {r['owner']} ADD CONSTRAINT {r['conname']} {r['def']}")
 
 
 async def generate(dsn: str, participations: int, people: int) -> dict[str, float]:
@@ -232,9 +244,19 @@ Cases = dict[tuple[str, str], list[float]]
 
 
 async def graphql(
-    http: httpx.AsyncClient, url: str, query: str, variables: dict[str, object], seen: list[int]
+    http: httpx.AsyncClient,
+    url: str,
+    query: str,
+    variables: dict[str, object],
+    seen: list[int],
+    headers: dict[str, str] | None = None,
 ) -> dict[str, object]:
-    body = (await http.post(url, json={"query": query, "variables": variables})).json()
+    """POST a query (``headers`` beside the client's: another caller's token, say); raises on
+    errors; appends the statements the service reports (``extensions.sqlStatements``) to
+    ``seen``."""
+    body = (
+        await http.post(url, json={"query": query, "variables": variables}, headers=headers)
+    ).json()
     if "errors" in body:
         raise RuntimeError(body)
     if (n := (body.get("extensions") or {}).get("sqlStatements")) is not None:
@@ -339,6 +361,39 @@ def ms(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
+def size_stack(config: StackConfig, name: str, postgres_url: str, bootstrap: str) -> Stack:
+    """The stack of one size: its own activities database (``bench_<name>_activities``, created
+    here, empty), the run's secrets, PostgreSQL and broker."""
+    stack = Stack(
+        StackConfig(
+            workdir=config.workdir,
+            database_prefix=f"bench_{name}",
+            jwt_secret=config.jwt_secret,
+            gateway_secret=config.gateway_secret,
+            personal_data_key=config.personal_data_key,
+            personal_data_hmac_key=config.personal_data_hmac_key,
+        ),
+        server_url=postgres_url,
+        bootstrap=bootstrap,
+    )
+    create_databases(postgres_url, [f"bench_{name}_activities"])
+    return stack
+
+
+def start_activities(stack: Stack, name: str) -> subprocess.Popen[bytes]:
+    """Start the activities service on ``stack``'s database and wait until its port is open;
+    the caller stops it (``stop_process``)."""
+    part = stack._spawn(
+        f"activities-{name}",
+        [sys.executable, "-m", "gongjian_activities"],
+        env=stack.service_env("activities"),
+        cwd=Path.cwd(),
+        url=stack.service_url("activities"),
+        port=stack.config.service_ports["activities"],
+    )
+    return part.process
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--participations", type=int, default=5_000_000)
@@ -359,19 +414,7 @@ def main() -> None:
         sizes: dict[str, tuple[str, str, int]] = {}
         for name, factor in (("tenth", 10), ("full", 1)):
             participations, people = args.participations // factor, args.people // factor
-            stack = Stack(
-                StackConfig(
-                    workdir=workdir,
-                    database_prefix=f"bench_{name}",
-                    jwt_secret=config.jwt_secret,
-                    gateway_secret=config.gateway_secret,
-                    personal_data_key=config.personal_data_key,
-                    personal_data_hmac_key=config.personal_data_hmac_key,
-                ),
-                server_url=postgres_url,
-                bootstrap=bootstrap,
-            )
-            create_databases(postgres_url, [f"bench_{name}_activities"])
+            stack = size_stack(config, name, postgres_url, bootstrap)
             dsn = stack.database("activities")
             started = time.perf_counter()
             timings = asyncio.run(prepare(dsn, participations, people))
@@ -381,15 +424,7 @@ def main() -> None:
                 + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
                 + ")"
             )
-            part = stack._spawn(
-                f"activities-{name}",
-                [sys.executable, "-m", "gongjian_activities"],
-                env=stack.service_env("activities"),
-                cwd=Path.cwd(),
-                url=stack.service_url("activities"),
-                port=stack.config.service_ports["activities"],
-            )
-            processes.append(part.process)
+            processes.append(start_activities(stack, name))
             sizes[name] = (dsn, stack.service_url("activities"), people)
         asyncio.run(describe(sizes))
         token = issue_token(

@@ -11,7 +11,9 @@ off), loads the demo district, then measures:
   3. memory of every process (PSS, its children included).
 Then runs the benchmarks of issue 8 (activities and volunteering), each in its own process with
 its own stack: checkin_burst.py (2,000 check-ins at one activity) and hours_scale.py (volunteer
-hours over 5M and 500k participations); `--skip-issue-8` leaves them out.
+hours over 5M and 500k participations); `--skip-issue-8` leaves them out. Then the benchmark of
+issue 9 (the case desk): cases_overdue.py (overdue lists over 200k and 20k cases);
+`--skip-issue-9` leaves it out.
 """
 
 from __future__ import annotations
@@ -212,6 +214,7 @@ def main() -> None:
     parser.add_argument(
         "--skip-issue-8", action="store_true", help="leave out checkin_burst and hours_scale"
     )
+    parser.add_argument("--skip-issue-9", action="store_true", help="leave out cases_overdue")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
@@ -309,11 +312,12 @@ def main() -> None:
         client.close()
     finally:
         stack.stop()
-    if not args.skip_issue_8:
-        here = Path(__file__).resolve().parent
-        for script in ("checkin_burst.py", "hours_scale.py"):
-            print(f"\n== {script} ==", flush=True)
-            subprocess.run([sys.executable, str(here / script)], check=True)
+    here = Path(__file__).resolve().parent
+    scripts = [] if args.skip_issue_8 else ["checkin_burst.py", "hours_scale.py"]
+    scripts += [] if args.skip_issue_9 else ["cases_overdue.py"]
+    for script in scripts:
+        print(f"\n== {script} ==", flush=True)
+        subprocess.run([sys.executable, str(here / script)], check=True)
 
 
 if __name__ == "__main__":
