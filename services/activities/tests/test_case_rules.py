@@ -10,7 +10,6 @@ import pytest
 
 from gongjian_activities.domain import cases as domain
 from gongjian_activities.domain.cases import CaseStatus
-from gongjian_activities.domain.workdays import WorkCalendar, parse_days
 from gongjian_activities.graphql.cases import (
     CaseRequester,
     masked_name,
@@ -21,6 +20,7 @@ from gongjian_activities.usecases.cases import NAME_FIELD, PHONE_FIELD
 from gongjian_kit.auth import Caller, Role
 from gongjian_kit.personal_data import PersonalDataProtector, new_key
 from gongjian_kit.policy import Resource
+from gongjian_kit.workdays import WorkCalendar, parse_days
 
 
 def test_the_calendar_agrees_with_chinese_calendar_on_every_day_of_2024_to_2026():

@@ -18,7 +18,6 @@ import asyncpg
 
 from gongjian_activities.domain import cases as domain
 from gongjian_activities.domain.cases import CaseStatus, Channel, RequesterKind, StepKind, Urgency
-from gongjian_activities.domain.workdays import WorkCalendar, work_calendar
 from gongjian_activities.settings import activity_settings
 from gongjian_activities.store import activities as org_store
 from gongjian_activities.store import cases as store
@@ -32,6 +31,7 @@ from gongjian_kit.errors import ErrorCode
 from gongjian_kit.personal_data import phone_problem, protector_of
 from gongjian_kit.policy import Action, Resource, Scope
 from gongjian_kit.runtime import Runtime, UnitOfWork
+from gongjian_kit.workdays import WorkCalendar, work_calendar
 
 MAX_TEXT = 5000
 NAME_FIELD = "case.requester_name"

@@ -9,6 +9,7 @@ from collections.abc import AsyncGenerator
 import asyncpg
 import strawberry
 from strawberry.dataloader import DataLoader
+from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from gongjian_evaluation.graphql.access import FIELD_RULES
@@ -90,7 +91,7 @@ class Organization:
 
 
 @strawberry.type
-class Query:
+class FigureQuery:
     @strawberry.field(description="区域统计 / Figures of an area and beneath it")
     async def area_stats(self, info: Info, area_code: str) -> AreaStats:
         ctx = context_of(info)
@@ -130,9 +131,19 @@ class Subscription:
             broadcaster.unsubscribe(queue)
 
 
+# The subgraph's root types: each part of the service (figures, schemes, cycles and
+# assessments, awards) brings its query and mutation fields, and its access rules (merged in
+# graphql/access.py). A part without mutations gives None.
+PARTS: tuple[tuple[type, type | None], ...] = ((FigureQuery, None),)
+Query = merge_types("Query", tuple(q for q, _ in PARTS))
+_mutations = tuple(m for _, m in PARTS if m is not None)
+Mutation = merge_types("Mutation", _mutations) if _mutations else None
+
+
 def make_schema(settings: ServiceSettings | None = None) -> strawberry.Schema:
     return build_schema(
         Query,
+        mutation=Mutation,
         subscription=Subscription,
         types=(Area, Organization),
         settings=settings,
