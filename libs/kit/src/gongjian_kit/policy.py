@@ -20,6 +20,10 @@ Resources (the data classes):
   age. Whoever lacks it sees no character of the ID number (see ``docs/domain.md`` for why even
   its last four would give it away), the phone's last four digits, and an age band.
 * ``UPKEEP`` (write): an organisation's members, leaders, functional groups and activities.
+* ``ASSESSMENTS``: 创先争优 evaluation: cycles, assessments with their scores, evidence and
+  reviews. Written by admins (cycles, publication), ORG_ADMIN (its organisations'
+  self-assessment), ASSESSOR (the assessments assigned to them: superior review) and a MEMBER
+  (their own rating of organisations they belong to, anonymous; their own self-assessment).
 * ``CASES``: the case desk's requests (诉求): what was asked, by which channel, who handles it,
   its timeline. Requesters' names and phones are personal data on top of this (PERSONAL,
   PERSONAL_SECRET, over the case's area and the organisation handling it).
@@ -33,8 +37,9 @@ Scopes (where a right reaches; every scope lies inside the token's ``area`` clai
   the units they cover; for activities, the ones they organise; for people, their current
   members and leaders.
 * ``SELF``: the person named by the token's ``person`` claim.
-* ``ASSIGNED``: the people of assessments assigned to the caller. The evaluation service keeps
-  no assessments yet, so today this reaches no one.
+* ``ASSIGNED``: the assessments assigned to the caller (their token's subject) for superior
+  review. For people (PERSON_NAME) it would reach the people of those assessments; the
+  organizations service does not know the assignments, so there it reaches no one yet.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ class Resource(StrEnum):
     PERSONAL_SECRET = "PERSONAL_SECRET"  # noqa: S105 - the name of a data class
     UPKEEP = "UPKEEP"
     CASES = "CASES"
+    ASSESSMENTS = "ASSESSMENTS"
 
 
 class Action(StrEnum):
@@ -89,6 +95,8 @@ PERSONAL         WRITE   AREA               AREA               AREA             
 UPKEEP           WRITE   AREA               AREA               AREA               OWN_ORGS   -         -       -
 CASES            READ    AREA               AREA               AREA               OWN_ORGS   -         SELF    -
 CASES            WRITE   AREA               AREA               AREA               OWN_ORGS   -         SELF    -
+ASSESSMENTS      READ    AREA               AREA               AREA               OWN_ORGS   ASSIGNED  SELF    -
+ASSESSMENTS      WRITE   AREA               AREA               AREA               OWN_ORGS   ASSIGNED  SELF    -
 """  # noqa: E501 - a table is read across
 
 # Why the cells are what they are, for the reader checking them against the programme's rules:
@@ -173,6 +181,7 @@ class Reach:
     own_orgs: tuple[uuid.UUID, ...] | None  # OWN_ORGS: these organisations (None: not granted)
     orgs_in_area: bool  # ORGS_IN_AREA (people only)
     self_id: uuid.UUID | None  # SELF (people only)
+    assigned: bool = False  # ASSIGNED: what is assigned to the caller's subject
 
     @property
     def organizations_only(self) -> list[uuid.UUID] | None:
@@ -200,6 +209,7 @@ def reach(caller: Caller, resource: Resource, action: Action = Action.READ) -> R
         own_orgs=caller.org_ids if Scope.OWN_ORGS in scopes else None,
         orgs_in_area=Scope.ORGS_IN_AREA in scopes,
         self_id=caller.person_uuid if Scope.SELF in scopes else None,
+        assigned=Scope.ASSIGNED in scopes,
     )
 
 
