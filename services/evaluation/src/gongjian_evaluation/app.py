@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gongjian_evaluation.events import DISTRICT_STATS_TOPIC, consumers
+from gongjian_evaluation.export.files import explanation_file, results_file
 from gongjian_evaluation.graphql.schema import make_schema
 from gongjian_evaluation.live import listen_for_stats
 from gongjian_kit.app import ServiceDefinition, serve
@@ -22,6 +23,7 @@ definition = ServiceDefinition(
         "gongjian.evaluation.": "gongjian.evaluation.v1",
     },
     consumers=consumers,
+    files={"results/": results_file, "explanations/": explanation_file},
     background=[listen_for_stats],
     compacted_topics=frozenset({DISTRICT_STATS_TOPIC}),
 )

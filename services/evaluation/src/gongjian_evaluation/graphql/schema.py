@@ -12,13 +12,15 @@ from strawberry.dataloader import DataLoader
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
+from gongjian_evaluation.graphql import awards
 from gongjian_evaluation.graphql.access import FIELD_RULES
+from gongjian_evaluation.graphql.awards import Award
 from gongjian_evaluation.graphql.figures import ActivitySummary, AreaStats, CaseSummary
 from gongjian_evaluation.live import broadcaster_of
 from gongjian_evaluation.store import stats as store
 from gongjian_kit import guard, policy
 from gongjian_kit.errors import ApiError, ErrorCode
-from gongjian_kit.gql import RequestContext, build_schema, context_of
+from gongjian_kit.gql import Connection, RequestContext, build_schema, context_of
 from gongjian_kit.policy import Resource
 from gongjian_kit.settings import ServiceSettings
 
@@ -89,6 +91,15 @@ class Organization:
         row = await ctx.loader("case_summaries", lambda: DataLoader(load_fn=load)).load(key)
         return None if row is None else CaseSummary.of(row)
 
+    @strawberry.field(
+        description="所获表彰（含公示中、已撤回），最新的在前 / Awards, newest first (proposed, "
+        "conferred, withdrawn)"
+    )
+    async def awards(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Award]:
+        return await awards.awards_of_subject(info, guard.parse_id(self.id), first, after)
+
 
 @strawberry.type
 class FigureQuery:
@@ -134,7 +145,10 @@ class Subscription:
 # The subgraph's root types: each part of the service (figures, schemes, cycles and
 # assessments, awards) brings its query and mutation fields, and its access rules (merged in
 # graphql/access.py). A part without mutations gives None.
-PARTS: tuple[tuple[type, type | None], ...] = ((FigureQuery, None),)
+PARTS: tuple[tuple[type, type | None], ...] = (
+    (FigureQuery, None),
+    (awards.AwardQuery, awards.AwardMutation),
+)
 Query = merge_types("Query", tuple(q for q, _ in PARTS))
 _mutations = tuple(m for _, m in PARTS if m is not None)
 Mutation = merge_types("Mutation", _mutations) if _mutations else None
@@ -145,7 +159,7 @@ def make_schema(settings: ServiceSettings | None = None) -> strawberry.Schema:
         Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=(Area, Organization),
+        types=(Area, Organization, awards.Person),
         settings=settings,
         field_rules=FIELD_RULES,
     )
