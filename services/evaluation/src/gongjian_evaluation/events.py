@@ -17,12 +17,15 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from gongjian_evaluation.domain import evidence as ledger
 from gongjian_evaluation.domain import figures as rules
 from gongjian_evaluation.domain import joint_work
 from gongjian_evaluation.domain.figures import Figures, Moves, ratio
+from gongjian_evaluation.store import evidence as evidence_store
 from gongjian_evaluation.store import joint_work as subjects
 from gongjian_evaluation.store import states
 from gongjian_evaluation.store import stats as store
+from gongjian_kit import clock
 from gongjian_kit.areas import area_level
 from gongjian_kit.consumer import ConsumerSpec
 from gongjian_kit.db import Connection
@@ -279,12 +282,92 @@ def joint_work_handlers(move: Move) -> dict[str, Handler]:
     }
 
 
+def with_evidence(figure_handlers: dict[str, Handler]) -> dict[str, Handler]:
+    """Every event of a source of evidence also keeps its row of the evidence ledger, in the
+    same transaction as the figures it moves (the figures first, then the ledger)."""
+    combined = dict(figure_handlers)
+    for event_type, keep in evidence_handlers().items():
+        figures = figure_handlers.get(event_type)
+        combined[event_type] = keep if figures is None else _both(figures, keep)
+    return combined
+
+
+def _both(first: Handler, then: Handler) -> Handler:
+    async def handle(conn: Connection, event: Event) -> None:
+        await first(conn, event)
+        await then(conn, event)
+
+    return handle
+
+
+def evidence_handlers() -> dict[str, Handler]:
+    """The ledger's row of each event's source (``domain.evidence``); memberships and leaders'
+    posts from the organizations topic, and the kind and name of organisations."""
+    organizations = "gongjian.organizations."
+
+    def keeping(row_of: Callable[[str, dict[str, Any]], ledger.Evidence]) -> Handler:
+        async def handle(conn: Connection, event: Event) -> None:
+            row = row_of(change_of(event), event.data)
+            await evidence_store.record(conn, row, event, clock.now())
+
+        return handle
+
+    async def hours_kept(conn: Connection, event: Event) -> None:
+        data = event.data
+        organizers: tuple[uuid.UUID, ...] = ()
+        if change_of(event) == "added" and data.get("activityId"):
+            organizers = await states.activity_organizers(conn, uuid.UUID(data["activityId"]))
+        row = ledger.hours(change_of(event), data, organizers)
+        await evidence_store.record(conn, row, event, clock.now())
+
+    async def organization_described(conn: Connection, event: Event) -> None:
+        org_id = uuid.UUID(event.data["organizationId"])
+        await evidence_store.describe_organization(
+            conn, org_id, kind=event.data.get("kind"), name=event.data.get("name")
+        )
+
+    activity_events = ("created", "updated", "published", "started", "completed", "cancelled")
+    return {
+        f"{organizations}organization.established.v1": organization_described,
+        f"{organizations}organization.renamed.v1": organization_described,
+        **{
+            f"{organizations}membership.{c}.v1": keeping(ledger.membership)
+            for c in ("started", "ended")
+        },
+        **{
+            f"{organizations}leader.{c}.v1": keeping(ledger.leader_post)
+            for c in ("appointed", "term-ended")
+        },
+        **{f"{ACTIVITIES}activity.{c}.v1": keeping(ledger.activity) for c in activity_events},
+        **{
+            f"{ACTIVITIES}participation.{c}.v1": keeping(ledger.participation)
+            for c in ledger.PARTICIPATION_STATUS_AFTER
+        },
+        **{f"{ACTIVITIES}hours.{c}.v1": hours_kept for c in ledger.HOURS_STATUS_AFTER},
+        **{f"{ACTIVITIES}case.{c}.v1": keeping(ledger.case) for c in CASE_EVENTS},
+        **{
+            f"{ACTIVITIES}pledge.{c}.v1": keeping(ledger.pledge)
+            for c in joint_work.PLEDGE_STATUS_AFTER
+        },
+        **{
+            f"{ACTIVITIES}decision.{c}.v1": keeping(ledger.decision)
+            for c in joint_work.DECISION_STATUS_AFTER
+        },
+        **{
+            f"{ACTIVITIES}venture.{c}.v1": keeping(ledger.venture)
+            for c in ("registered", "updated")
+        },
+        **{f"{ACTIVITIES}pairing.{c}.v1": keeping(ledger.pairing) for c in ("started", "ended")},
+        f"{ACTIVITIES}visit.logged.v1": keeping(ledger.visit),
+    }
+
+
 def consumers(runtime: Runtime) -> list[ConsumerSpec]:
     settings = runtime.settings
     return [
         ConsumerSpec(
             name=f"{settings.topic_namespace}evaluation.stats",
             topics=(settings.topic(ORGANIZATIONS_TOPIC), settings.topic(ACTIVITIES_TOPIC)),
-            handlers=handlers(runtime),
+            handlers=with_evidence(handlers(runtime)),
         )
     ]

@@ -1,0 +1,98 @@
+"""SQL that keeps the evidence ledger: one upsert per event, in the consumer's transaction.
+
+The row changes only for a newer event (a higher version of the subject; events without a
+version: a later or equal event time), so the same event twice changes nothing and an older
+event never overwrites a newer one. A newer event that leaves the row as it was only advances
+the version: the row's last event, and when it arrived, stay those of the last real change (a
+repeated or empty event is not "late evidence").
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from functools import cache
+
+from gongjian_evaluation.domain.evidence import COLUMNS, Evidence
+from gongjian_kit.db import Connection
+from gongjian_kit.events import Event
+
+_INSERT_COLUMNS = (
+    "source_kind",
+    "source_id",
+    *COLUMNS,
+    "attrs",
+    "last_event_id",
+    "last_event_type",
+    "last_version",
+    "last_event_at",
+    "received_at",
+)
+_NEWER = (
+    "evidence.last_event_id <> excluded.last_event_id AND CASE "
+    "WHEN evidence.last_version IS NOT NULL AND excluded.last_version IS NOT NULL "
+    "THEN excluded.last_version > evidence.last_version "
+    "ELSE excluded.last_event_at >= evidence.last_event_at END"
+)
+
+
+@cache
+def _upsert_sql(kept: frozenset[str]) -> str:
+    """The upsert for an event that does not tell the ``kept`` columns (constants only)."""
+    after = {c: f"evidence.{c}" if c in kept else f"excluded.{c}" for c in COLUMNS}
+    after["attrs"] = "evidence.attrs || excluded.attrs"
+    before = ", ".join(f"evidence.{c}" for c in after)
+    changed = f"ROW({before}) IS DISTINCT FROM ROW({', '.join(after.values())})"
+    last = ", ".join(
+        f"{c} = CASE WHEN {changed} THEN excluded.{c} ELSE evidence.{c} END"
+        for c in ("last_event_id", "last_event_type", "received_at")
+    )
+    params = ", ".join(f"${n}" for n in range(1, len(_INSERT_COLUMNS) + 1))
+    sets = ", ".join(f"{c} = {value}" for c, value in after.items())
+    return (
+        f"INSERT INTO evidence AS evidence ({', '.join(_INSERT_COLUMNS)}) VALUES ({params}) "
+        f"ON CONFLICT (source_kind, source_id) DO UPDATE SET {last}, {sets}, "
+        "last_version = excluded.last_version, last_event_at = excluded.last_event_at "
+        f"WHERE {_NEWER}"
+    )
+
+
+async def record(conn: Connection, row: Evidence, event: Event, received_at: datetime) -> None:
+    """Keep ``row`` as ``event`` leaves it (arrived at ``received_at``)."""
+    await conn.execute(
+        _upsert_sql(row.kept),
+        row.kind.value,
+        row.source_id,
+        list(row.organization_ids),
+        row.person_id,
+        row.parent_id,
+        row.area_code,
+        row.occurred_on,
+        row.until_on,
+        row.due_on,
+        row.status,
+        row.category,
+        row.hours,
+        row.satisfaction,
+        row.on_time,
+        row.checked_in,
+        row.attrs,
+        uuid.UUID(event.id),
+        event.type,
+        event.version,
+        event.time,
+        received_at,
+    )
+
+
+async def describe_organization(
+    conn: Connection, org_id: uuid.UUID, *, kind: str | None = None, name: str | None = None
+) -> None:
+    """An organisation's kind (from its establishment) or name (from a renaming)."""
+    await conn.execute(
+        "UPDATE organization_ref SET kind = coalesce($2, kind), name = coalesce($3, name) "
+        "WHERE id = $1",
+        org_id,
+        kind,
+        name,
+    )
