@@ -7,15 +7,18 @@ import pytest
 import yaml
 
 from gongjian_activities.settings import ActivitySettings
+from gongjian_evaluation.settings import EvaluationSettings
 from gongjian_kit.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 SERVICES = ["organizations", "activities", "evaluation"]
 # What any service reads (the kit's settings), and what the activities service reads besides.
-SETTINGS = {name.upper() for name in ServiceSettings.model_fields} | {
-    name.upper() for name in ActivitySettings.model_fields
-}
+SETTINGS = (
+    {name.upper() for name in ServiceSettings.model_fields}
+    | {name.upper() for name in ActivitySettings.model_fields}
+    | {name.upper() for name in EvaluationSettings.model_fields}
+)
 
 
 def documents(path: Path) -> list[dict]:
