@@ -27,7 +27,7 @@ from gongjian_evaluation.store import assessments as store
 from gongjian_evaluation.store import metrics as metric_store
 from gongjian_evaluation.store import schemes as scheme_store
 from gongjian_kit import clock, policy
-from gongjian_kit.areas import is_area_code
+from gongjian_kit.areas import area_prefix, is_area_code
 from gongjian_kit.auth import Caller
 from gongjian_kit.db import Executor
 from gongjian_kit.errors import ApiError, ErrorCode
@@ -167,6 +167,13 @@ def assessment_data(row: asyncpg.Record, cycle: asyncpg.Record) -> dict[str, Any
 # Cycles ------------------------------------------------------------------------------------
 
 
+def _scheme_applies(caller: Caller, scheme_area: str | None) -> bool:
+    """The shipped defaults, a district's own schemes for its streets and communities too."""
+    if scheme_area is None:
+        return True
+    return caller.can_see_area(scheme_area) or caller.area.startswith(area_prefix(scheme_area))
+
+
 @dataclass(frozen=True)
 class Grading:
     """A cycle's own grade thresholds and 优秀 share (else the settings')."""
@@ -222,9 +229,7 @@ async def open_cycle(
     _admin(caller, area_code)
     async with runtime.unit_of_work() as uow:
         scheme_row = await scheme_store.scheme_by_id(uow.conn, scheme_id)
-        if scheme_row is None or not (
-            scheme_row["area_code"] is None or caller.can_see_area(scheme_row["area_code"])
-        ):
+        if scheme_row is None or not _scheme_applies(caller, scheme_row["area_code"]):
             raise refuse("schemeId", ErrorCode.NOT_FOUND, "评价方案不存在", "No such scheme")
         scheme = Scheme.from_json(
             scheme_row["definition"]
