@@ -100,6 +100,7 @@ def test_make_up_loads_the_demo_data_through_the_api(tmp_path: Path):
         )
         assert any("'activities': 24" in line for line in lines), "".join(lines)
         assert any("'cases': 5" in line for line in lines), "".join(lines)
+        assert any("'cycles': 1" in line for line in lines), "".join(lines)
         runner.send_signal(signal.SIGINT)
         assert runner.wait(60) == 0
     finally:

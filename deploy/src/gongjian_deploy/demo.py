@@ -478,7 +478,40 @@ def load_demo(client: GraphQLClient, seed: int = 7) -> dict[str, int]:
         community_orgs[communities[4 % len(communities)]]["party"],
     ]
     created["cases"] = load_cases(client, rng, handlers, communities)
+    created["cycles"] = open_demo_cycle(client, created["organizations"])
     return created
+
+
+OPEN_CYCLE = (
+    "mutation($i: OpenCycleInput!) { openCycle(input: $i) { cycle { id } "
+    "errors { field code message } } }"
+)
+
+
+def open_demo_cycle(client: GraphQLClient, organizations: int) -> int:
+    """A five-goods cycle over the district for the year, open: its assessments are a live
+    preview of what the activities and cases above count for."""
+    from gongjian_evaluation.domain.schemes import DEFAULT_COLLECTIVE_ID  # noqa: PLC0415
+
+    # The evaluation service hears of the organisations from their events: wait for them all.
+    deadline = time.monotonic() + 60
+    stats = "query($a: String!) { area(code: $a) { stats { organizationCount } } }"
+    while time.monotonic() < deadline:
+        known = client.data(stats, {"a": DISTRICT[0]})["area"]["stats"]["organizationCount"]
+        if known >= organizations:
+            break
+        time.sleep(0.5)
+    variables = {
+        "i": {
+            "name": "2026年度“五个好”党群组织评议",
+            "areaCode": DISTRICT[0],
+            "schemeId": str(DEFAULT_COLLECTIVE_ID),
+            "from": "2026-01-01",
+            "to": "2026-12-31",
+        }
+    }
+    _payload(client.data(OPEN_CYCLE, variables), "openCycle", "cycle")
+    return 1
 
 
 def load_cases(
