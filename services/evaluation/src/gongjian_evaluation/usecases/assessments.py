@@ -587,33 +587,50 @@ async def submit_self_assessment(
                 "只有被评对象（或区划管理员）可以提交自评",
                 "Only the subject (or the area's admins) may submit its self-assessment",
             )
-        _move(row, AssessmentStatus.SUBMITTED)
-        cycle = await _cycle_of(uow, row)
-        problems = Problems()
-        if comment is not None and len(comment) > MAX_TEXT:
-            problems.bad("comment", "自评说明不超过5000字", "At most 5000 characters")
-        _scored(cycle, scores, problems)
-        problems.refuse()
-        for score in scores:
-            await store.set_scored(
-                uow.conn,
-                row["id"],
-                score.code,
-                self_score=score.score,
-                self_evidence=(score.note or "").strip() or None,
-                by_reviewer=False,
-            )
-        updated = await store.update_assessment(
+        return await _score_and_move(uow, row, AssessmentStatus.SUBMITTED, comment, scores)
+
+
+async def _score_and_move(
+    uow: UnitOfWork,
+    row: asyncpg.Record,
+    target: AssessmentStatus,
+    comment: str | None,
+    scores: list[GivenScore],
+) -> asyncpg.Record:
+    """Submit (the subject's own scores and evidence) or review (the assessor's scores and
+    comments): every problem at once, the scores, the step and its event together."""
+    _move(row, target)
+    cycle = await _cycle_of(uow, row)
+    problems = Problems()
+    if comment is not None and len(comment) > MAX_TEXT:
+        problems.bad("comment", "说明或意见不超过5000字", "At most 5000 characters")
+    _scored(cycle, scores, problems)
+    problems.refuse()
+    by_reviewer = target is AssessmentStatus.REVIEWED
+    for score in scores:
+        note = (score.note or "").strip() or None
+        await store.set_scored(
             uow.conn,
             row["id"],
-            status=AssessmentStatus.SUBMITTED.value,
-            self_comment=(comment or "").strip() or None,
-            submitted_at=clock.now(),
+            score.code,
+            self_score=None if by_reviewer else score.score,
+            self_evidence=None if by_reviewer else note,
+            reviewer_score=score.score if by_reviewer else None,
+            reviewer_comment=note if by_reviewer else None,
+            by_reviewer=by_reviewer,
         )
-        await uow.publish(
-            f"{EVENT}assessment.submitted.v1", str(row["id"]), assessment_data(updated, cycle)
-        )
-        return updated
+    text = (comment or "").strip() or None
+    changes = (
+        {"review_comment": text, "reviewed_at": clock.now()}
+        if by_reviewer
+        else {"self_comment": text, "submitted_at": clock.now()}
+    )
+    updated = await store.update_assessment(uow.conn, row["id"], status=target.value, **changes)
+    verb = "reviewed" if by_reviewer else "submitted"
+    await uow.publish(
+        f"{EVENT}assessment.{verb}.v1", str(row["id"]), assessment_data(updated, cycle)
+    )
+    return updated
 
 
 async def _cycle_of(uow: UnitOfWork, row: asyncpg.Record) -> asyncpg.Record:
@@ -644,33 +661,7 @@ async def review_assessment(
     async with runtime.unit_of_work() as uow:
         row = await _assessment(uow, caller, assessment_id)
         _reviewer(caller, row)
-        _move(row, AssessmentStatus.REVIEWED)
-        cycle = await _cycle_of(uow, row)
-        problems = Problems()
-        if comment is not None and len(comment) > MAX_TEXT:
-            problems.bad("comment", "审核意见不超过5000字", "At most 5000 characters")
-        _scored(cycle, scores, problems)
-        problems.refuse()
-        for score in scores:
-            await store.set_scored(
-                uow.conn,
-                row["id"],
-                score.code,
-                reviewer_score=score.score,
-                reviewer_comment=(score.note or "").strip() or None,
-                by_reviewer=True,
-            )
-        updated = await store.update_assessment(
-            uow.conn,
-            row["id"],
-            status=AssessmentStatus.REVIEWED.value,
-            review_comment=(comment or "").strip() or None,
-            reviewed_at=clock.now(),
-        )
-        await uow.publish(
-            f"{EVENT}assessment.reviewed.v1", str(row["id"]), assessment_data(updated, cycle)
-        )
-        return updated
+        return await _score_and_move(uow, row, AssessmentStatus.REVIEWED, comment, scores)
 
 
 async def return_assessment(
