@@ -361,9 +361,16 @@ def ms(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
-def size_stack(config: StackConfig, name: str, postgres_url: str, bootstrap: str) -> Stack:
-    """The stack of one size: its own activities database (``bench_<name>_activities``, created
-    here, empty), the run's secrets, PostgreSQL and broker."""
+def size_stack(
+    config: StackConfig,
+    name: str,
+    postgres_url: str,
+    bootstrap: str,
+    services: tuple[str, ...] = ("activities",),
+) -> Stack:
+    """The stack of one size: its own database per service of ``services``
+    (``bench_<name>_<service>``, created here, empty), the run's secrets, PostgreSQL and
+    broker."""
     stack = Stack(
         StackConfig(
             workdir=config.workdir,
@@ -376,22 +383,31 @@ def size_stack(config: StackConfig, name: str, postgres_url: str, bootstrap: str
         server_url=postgres_url,
         bootstrap=bootstrap,
     )
-    create_databases(postgres_url, [f"bench_{name}_activities"])
+    create_databases(postgres_url, [f"bench_{name}_{service}" for service in services])
     return stack
+
+
+def start_service(
+    stack: Stack, service: str, name: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``service`` (activities, evaluation …) on ``stack``'s database for it, with ``env``
+    beside the stack's environment, and wait until its port is open; the caller stops it
+    (``stop_process``)."""
+    part = stack._spawn(
+        f"{service}-{name}",
+        [sys.executable, "-m", f"gongjian_{service}"],
+        env={**stack.service_env(service), **(env or {})},
+        cwd=Path.cwd(),
+        url=stack.service_url(service),
+        port=stack.config.service_ports[service],
+    )
+    return part.process
 
 
 def start_activities(stack: Stack, name: str) -> subprocess.Popen[bytes]:
     """Start the activities service on ``stack``'s database and wait until its port is open;
     the caller stops it (``stop_process``)."""
-    part = stack._spawn(
-        f"activities-{name}",
-        [sys.executable, "-m", "gongjian_activities"],
-        env=stack.service_env("activities"),
-        cwd=Path.cwd(),
-        url=stack.service_url("activities"),
-        port=stack.config.service_ports["activities"],
-    )
-    return part.process
+    return start_service(stack, "activities", name)
 
 
 def main() -> None:

@@ -13,7 +13,9 @@ Then runs the benchmarks of issue 8 (activities and volunteering), each in its o
 its own stack: checkin_burst.py (2,000 check-ins at one activity) and hours_scale.py (volunteer
 hours over 5M and 500k participations); `--skip-issue-8` leaves them out. Then the benchmark of
 issue 9 (the case desk): cases_overdue.py (overdue lists over 200k and 20k cases);
-`--skip-issue-9` leaves it out.
+`--skip-issue-9` leaves it out. Then the benchmark of issue 10 (evaluation):
+evaluation_scoring.py (a district's 五个好 cycle of 20k and 2k organisations scored, and a live
+preview of one assessment); `--skip-issue-10` leaves it out.
 """
 
 from __future__ import annotations
@@ -215,6 +217,7 @@ def main() -> None:
         "--skip-issue-8", action="store_true", help="leave out checkin_burst and hours_scale"
     )
     parser.add_argument("--skip-issue-9", action="store_true", help="leave out cases_overdue")
+    parser.add_argument("--skip-issue-10", action="store_true", help="leave out evaluation_scoring")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
@@ -315,6 +318,7 @@ def main() -> None:
     here = Path(__file__).resolve().parent
     scripts = [] if args.skip_issue_8 else ["checkin_burst.py", "hours_scale.py"]
     scripts += [] if args.skip_issue_9 else ["cases_overdue.py"]
+    scripts += [] if args.skip_issue_10 else ["evaluation_scoring.py"]
     for script in scripts:
         print(f"\n== {script} ==", flush=True)
         subprocess.run([sys.executable, str(here / script)], check=True)
