@@ -135,11 +135,13 @@ def _window(a: str, window: Window, *, by_organization: bool = False) -> str:
     return f"{day} <= $3 AND ({a}.until_on IS NULL OR {a}.until_on >= $3)"
 
 
-def _columns(a: str, subject: str, num: str, den: str, amount: str) -> str:
+def _columns(a: str, subject: str, num: str, den: str, amount: str, n: str = "1") -> str:
+    """An item's columns; ``n``: how many rows of the ledger it stands for (1, or a sum's)."""
     return (
         f"{subject} AS subject_id, {a}.position, {a}.source_kind, {a}.source_id, "
         f"{a}.last_event_id AS event_id, {a}.last_event_type AS event_type, {a}.occurred_on, "
-        f"{a}.received_at, ({num}) AS num, ({den}) AS den, ({amount})::numeric AS amount"
+        f"{a}.received_at, ({num}) AS num, ({den}) AS den, ({amount})::numeric AS amount, "
+        f"({n})::bigint AS n"
     )
 
 
@@ -189,16 +191,24 @@ def _member_items(spec: PerMember, few: bool) -> tuple[list[str], str]:
     if spec.counted is Members.HOURS:
         columns = _columns("e", "mb.subject_id", "true", "false", "e.hours")
         hours = f"e.source_kind = 'HOURS' AND e.hours > 0 AND {in_period}"
-        # A few organisations' members: each one's hours through the person index; many: the
-        # period's hours hashed once.
-        served = (
-            f"SELECT {columns} FROM members mb CROSS JOIN LATERAL (SELECT * FROM evidence e "
-            f"WHERE e.person_id = mb.person_id AND {hours}) AS e"
-            if few
-            else f"SELECT {columns} FROM members mb JOIN evidence e "
-            f"ON e.person_id = mb.person_id WHERE {hours}"
+        # A few organisations' members: each one's hours through the person index, item by
+        # item (an explanation lists them); many: the period's hours summed per person once,
+        # then joined to the members (an item per member standing for their n rows).
+        if few:
+            served = (
+                f"SELECT {columns} FROM members mb CROSS JOIN LATERAL (SELECT * FROM evidence e "
+                f"WHERE e.person_id = mb.person_id AND {hours}) AS e"
+            )
+            return [MEMBERS], f"{served} UNION ALL {members}"
+        per_person = (
+            "per_person AS (SELECT e.person_id, sum(e.hours) AS hours, count(*) AS n "
+            f"FROM evidence e WHERE {hours} GROUP BY e.person_id)"
         )
-        return [MEMBERS], f"{served} UNION ALL {members}"
+        summed = _columns("mb", "mb.subject_id", "true", "false", "pp.hours", "pp.n")
+        served = (
+            f"SELECT {summed} FROM members mb JOIN per_person pp ON pp.person_id = mb.person_id"
+        )
+        return [MEMBERS, per_person], f"{served} UNION ALL {members}"
     checked_in = (
         f"{_window('e', Window.PERIOD, by_organization=few)} AND {_received('e')} AND e.checked_in"
     )
@@ -254,7 +264,7 @@ async def measure(
     rows = await conn.fetch(
         _items(metric, few) + "SELECT subject_id, "
         "coalesce(sum(amount) FILTER (WHERE num), 0) AS numerator, "
-        "count(*) FILTER (WHERE den) AS denominator, count(*) AS evidence_count "
+        "count(*) FILTER (WHERE den) AS denominator, sum(n) AS evidence_count "
         "FROM items GROUP BY subject_id",
         list(subject_ids),
         period_from,
@@ -275,7 +285,7 @@ async def measure(
             numerator=numerator,
             denominator=denominator,
             value=_value(numerator, denominator),
-            evidence_count=row["evidence_count"] if row else 0,
+            evidence_count=int(row["evidence_count"]) if row else 0,
         )
     return measured
 
