@@ -10,6 +10,7 @@ import time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import asyncpg
 import pytest
 
 from gongjian_deploy.client import GraphQLClient
@@ -61,6 +62,22 @@ STEP = "mutation($id: ID!) {{ {name}(input: {{id: $id{extra}}}) {{ {what} {{ id 
 CASE = """mutation($i: OpenCaseInput!) { openCase(input: $i) { case { id } errors { code } } }"""
 
 STATS = "query($a: String!) { area(code: $a) { stats { organizationCount } } }"
+CHECK_IN = """mutation($a: ID!, $p: ID!, $at: DateTime) { checkIn(input: {activityId: $a,
+  personId: $p, at: $at}) { participation { id } errors { field code message } } }"""
+CHECK_OUT = """mutation($a: ID!, $p: ID!, $at: DateTime) { checkOut(input: {activityId: $a,
+  personId: $p, at: $at}) { participation { id } errors { field code message } } }"""
+VERIFY = """mutation($p: ID!, $h: Float!) { verifyHours(input: {participationId: $p, hours: $h})
+  { participation { id } errors { field code message } } }"""
+PROPOSE = f"""mutation($a: ID!) {{ proposeAward(input: {{assessmentId: $a,
+  title: ADVANCED_COLLECTIVE}}) {{ award {{ id status noticeUntil }} {ERRORS} }} }}"""
+OBJECT = f"""mutation($w: ID!) {{ raiseObjection(input: {{awardId: $w,
+  content: "该工会去年有一起欠薪未办结"}}) {{ objection {{ id }} {ERRORS} }} }}"""
+ANSWER = f"""mutation($o: ID!) {{ answerObjection(input: {{objectionId: $o,
+  answer: "经核实已于5月办结"}}) {{ objection {{ id }} {ERRORS} }} }}"""
+CONFER = f"""mutation($w: ID!) {{ conferAward(input: {{awardId: $w}}) {{ award {{ id status }}
+  {ERRORS} }} }}"""
+HISTORY = """query($o: ID!) { organization(id: $o) { awards { totalCount
+  edges { node { title status } } } } }"""
 HUNDRED = Decimal(100)
 
 
@@ -85,11 +102,27 @@ def _step(client: GraphQLClient, name: str, key: str, extra: str = "", what: str
     assert result["errors"] == [], (name, result)
 
 
-def _completed_activity(district: District, org: str, area: str) -> str:
-    """A training of the union on 1 May 2026, taken through to completion."""
+def _completed_activity(
+    district: District, org: str, area: str, volunteer: str | None = None
+) -> str:
+    """A training of the union on 1 May 2026 (9:00 to 11:00), taken through to completion; a
+    volunteer checked in from the paper list and their hours verified, if given."""
     activity = district.activity([org], area)
     _step(district.admin, "publishActivity", activity)
     _step(district.admin, "startActivity", activity)
+    if volunteer is not None:
+        for mutation, at in ((CHECK_IN, "09:00"), (CHECK_OUT, "10:30")):
+            moved = _payload(
+                district.admin.data(
+                    mutation,
+                    {"a": activity, "p": volunteer, "at": f"2026-05-01T{at}:00+08:00"},
+                )
+            )
+            assert moved["errors"] == [], moved
+        verified = _payload(
+            district.admin.data(VERIFY, {"p": moved["participation"]["id"], "h": 1.5})
+        )
+        assert verified["errors"] == [], verified
     _step(district.admin, "completeActivity", activity, ", peopleServed: 30")
     return activity
 
@@ -173,8 +206,8 @@ def street(stack: Stack) -> dict[str, Any]:
             )
         )
         assert joined["errors"] == [], joined
-    for _ in range(2):
-        _completed_activity(district, unions[0], community)
+    for n in range(2):
+        _completed_activity(district, unions[0], community, volunteer=people[1] if n else None)
     case = _until(
         lambda: _payload(
             district.admin.data(
@@ -227,7 +260,7 @@ def _scored_codes(assessment: dict[str, Any]) -> list[str]:
     ]
 
 
-def test_a_five_goods_cycle_over_a_street_to_published_results(
+async def test_a_five_goods_cycle_over_a_street_to_published_results(
     stack: Stack, street: dict[str, Any]
 ):
     district: District = street["district"]
@@ -267,6 +300,9 @@ def test_a_five_goods_cycle_over_a_street_to_published_results(
     )
     assert live["live"] is True
     _check_by_hand(live)
+    volunteering = {i["code"]: i for i in live["indicators"]}["volunteering"]
+    # 1.5 verified hours over the union's two members.
+    assert (volunteering["inputs"]["numerator"], volunteering["inputs"]["denominator"]) == (1.5, 2)
     activities = {i["code"]: i for i in live["indicators"]}["activities"]
     assert {e["node"]["sourceKind"] for e in activities["evidence"]["edges"]} == {"ACTIVITY"}
     assert all(e["node"]["eventId"] for e in activities["evidence"]["edges"])
@@ -380,3 +416,37 @@ def test_a_five_goods_cycle_over_a_street_to_published_results(
     # The published record is final: a review after publication is refused.
     after_publish = _payload(assessor.data(REVIEW, {"a": busy, "s": []}))
     assert after_publish["errors"][0]["code"] == "CONFLICT"
+
+    # 先进集体 from the published result: a member objects during the notice; conferring waits
+    # for the answer and the end of the notice.
+    proposed = _payload(admin.data(PROPOSE, {"a": busy}))
+    assert proposed["errors"] == [], proposed
+    award = proposed["award"]["id"]
+    objection = _payload(member.data(OBJECT, {"w": award}))
+    assert objection["errors"] == [], objection
+    early_confer = _payload(admin.data(CONFER, {"w": award}))
+    assert early_confer["award"] is None
+    assert {e["code"] for e in early_confer["errors"]} == {"CONFLICT"}
+    answered = _payload(admin.data(ANSWER, {"o": objection["objection"]["id"]}))
+    assert answered["errors"] == [], answered
+    await _notice_passed(stack, award)
+    conferred = _payload(admin.data(CONFER, {"w": award}))
+    assert conferred["errors"] == [], conferred
+    assert conferred["award"]["status"] == "CONFERRED"
+    history = admin.data(HISTORY, {"o": unions[0]})["organization"]["awards"]
+    assert [e["node"] for e in history["edges"]] == [
+        {"title": "ADVANCED_COLLECTIVE", "status": "CONFERRED"}
+    ]
+
+
+async def _notice_passed(stack: Stack, award: str) -> None:
+    """Time passes: the notice's last day moved to yesterday, as the calendar would."""
+    conn = await asyncpg.connect(stack.settings("evaluation").database_url)
+    try:
+        await conn.execute(
+            "UPDATE award SET notice_from = notice_from - 30, "
+            "notice_until = (now() AT TIME ZONE 'Asia/Shanghai')::date - 1 WHERE id = $1::uuid",
+            award,
+        )
+    finally:
+        await conn.close()
