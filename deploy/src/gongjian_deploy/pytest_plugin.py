@@ -36,7 +36,11 @@ def infra() -> Iterator[Stack]:
             gateway_deduplicate=False,
             # Dates that pass (overdue cases, lapsed pledges) are noticed within a second.
             # Cases of fixed dates (the day before National Day 2026) may be logged in any year.
-            extra_env={"DEADLINE_SWEEP_INTERVAL_S": "1", "CASE_BACKDATE_DAYS": "36500"},
+            extra_env={
+                "DEADLINE_SWEEP_INTERVAL_S": "1",
+                "CASE_BACKDATE_DAYS": "36500",
+                "TARGET_CHECK_INTERVAL_S": "1",
+            },
         )
     )
     try:

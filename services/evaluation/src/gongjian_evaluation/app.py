@@ -8,6 +8,7 @@ from gongjian_evaluation.events import DISTRICT_STATS_TOPIC, consumers
 from gongjian_evaluation.export.files import explanation_file, results_file
 from gongjian_evaluation.graphql.schema import make_schema
 from gongjian_evaluation.live import listen_for_stats
+from gongjian_evaluation.usecases.targets import watch_targets
 from gongjian_kit.app import ServiceDefinition, serve
 from gongjian_kit.events import EventCatalog
 
@@ -24,7 +25,7 @@ definition = ServiceDefinition(
     },
     consumers=consumers,
     files={"results/": results_file, "explanations/": explanation_file},
-    background=[listen_for_stats],
+    background=[listen_for_stats, watch_targets],
     compacted_topics=frozenset({DISTRICT_STATS_TOPIC}),
 )
 

@@ -25,6 +25,10 @@ class EvaluationSettings(BaseSettings):
     excellent_share: Decimal = Decimal("0.2")
     # An award's public notice (公示) lasts this many working days of the official calendar.
     award_notice_working_days: int = 5
+    # Targets: how often the running targets are measured (seconds), and the share of the
+    # value expected by now a target may fall short of before it counts as behind.
+    target_check_interval_s: float = 60.0
+    target_behind_tolerance: Decimal = Decimal("0.1")
 
     @model_validator(mode="after")
     def _bands_in_order(self) -> Self:
