@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import json
 import os
@@ -149,7 +150,11 @@ async def read_dlq(
 
 
 def _headers(record: ConsumerRecord[bytes, bytes]) -> dict[str, str]:
-    return {k: v.decode(errors="replace") for k, v in record.headers}
+    headers = {k: v.decode(errors="replace") for k, v in record.headers}
+    if "ce_type" not in headers:  # structured mode: the type is in the envelope
+        with contextlib.suppress(ValueError, AttributeError, TypeError):
+            headers["ce_type"] = str(json.loads(record.value or b"{}").get("type", "?"))
+    return headers
 
 
 def _when(record: ConsumerRecord[bytes, bytes]) -> str:

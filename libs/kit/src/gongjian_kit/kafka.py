@@ -89,10 +89,12 @@ async def broker_reachable(bootstrap: str) -> bool:
 CLOUDEVENTS_CONTENT_TYPE = b"application/cloudevents+json"
 
 
-def cloudevents_headers(event_type: str) -> list[tuple[str, bytes]]:
+def cloudevents_headers() -> list[tuple[str, bytes]]:
     """Headers of a structured-mode CloudEvents Kafka message (the value is the whole envelope).
 
-    ``content-type`` is what the CloudEvents Kafka binding (and its SDKs) read to decode it;
-    ``ce_type`` lets a consumer route without parsing the value.
+    ``content-type`` alone: it is what the CloudEvents Kafka binding (and its SDKs) read to
+    decode the value. No ``ce_*`` header: under the binding any ``ce_`` header means binary
+    mode, so the SDK's ``from_kafka_event`` would look for every attribute in the headers
+    and refuse the message (a lone ``ce_type`` did exactly that).
     """
-    return [("content-type", CLOUDEVENTS_CONTENT_TYPE), ("ce_type", event_type.encode())]
+    return [("content-type", CLOUDEVENTS_CONTENT_TYPE)]

@@ -312,7 +312,7 @@ class OutboxRelay:
                     row["topic"],
                     value=row["payload"].encode(),
                     key=row["key"].encode(),
-                    headers=cloudevents_headers(row["event_type"]),
+                    headers=cloudevents_headers(),
                 )
             except Exception as exc:  # refused before it left (e.g. larger than the limit)
                 failed[row["id"]] = exc
