@@ -74,7 +74,7 @@ def test_the_font_is_an_embedded_subset():
         name = str(font["/BaseFont"])
         assert re.fullmatch(r"/[A-Z]{6}\+NotoSansSC", name), name  # a subset's tag
         descriptor = descendant["/FontDescriptor"]
-        assert "/FontFile2" in descriptor  # TrueType outlines (certificates.font)
+        assert "/FontFile2" in descriptor  # TrueType outlines (gongjian_kit.fonts)
         assert str(font["/Encoding"]) == "/Identity-H"
         assert "/ToUnicode" in font
     # A subset, not the 8 MB font.

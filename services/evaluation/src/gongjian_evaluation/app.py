@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gongjian_evaluation.bulletins.files import bulletin_file
 from gongjian_evaluation.events import DISTRICT_STATS_TOPIC, consumers
 from gongjian_evaluation.export.files import explanation_file, results_file
 from gongjian_evaluation.graphql.schema import make_schema
@@ -24,7 +25,11 @@ definition = ServiceDefinition(
         "gongjian.evaluation.": "gongjian.evaluation.v1",
     },
     consumers=consumers,
-    files={"results/": results_file, "explanations/": explanation_file},
+    files={
+        "results/": results_file,
+        "explanations/": explanation_file,
+        "bulletins/": bulletin_file,
+    },
     background=[listen_for_stats, watch_targets],
     compacted_topics=frozenset({DISTRICT_STATS_TOPIC}),
 )

@@ -1,7 +1,7 @@
 """The certificate as an A4 PDF, its Chinese text set in an embedded subset of Noto Sans SC.
 
 Only the glyphs the certificate uses are embedded (tens of kB), with a ToUnicode map, so the
-text can be searched, copied and read back (certificates.font says how); the font comes from a
+text can be searched, copied and read back (gongjian_kit.fonts says how); the font comes from a
 PyPI wheel, so no server needs fonts of its own. Rendering takes about half a second, most of
 it reading the font: call it off the event loop (``asyncio.to_thread``).
 """
@@ -21,8 +21,8 @@ from gongjian_activities.certificates.document import (
     chinese_date,
     hours_text,
 )
-from gongjian_activities.certificates.font import write_subset_font
 from gongjian_kit import clock
+from gongjian_kit.fonts import write_subset_font
 
 TITLE = "志愿服务时长证明"
 FONT = "NotoSansSC"

@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
-from gongjian_evaluation.graphql import assessments, awards, schemes, targets
+from gongjian_evaluation.graphql import assessments, awards, bulletins, schemes, targets
 from gongjian_evaluation.graphql.access import FIELD_RULES
 from gongjian_evaluation.graphql.awards import Award
 from gongjian_evaluation.graphql.figures import ActivitySummary, AreaStats, CaseSummary
@@ -150,6 +150,7 @@ PARTS: tuple[tuple[type, type | None], ...] = (
     (schemes.SchemeQuery, schemes.SchemeMutation),
     (assessments.AssessmentQuery, assessments.AssessmentMutation),
     (awards.AwardQuery, awards.AwardMutation),
+    (bulletins.BulletinQuery, bulletins.BulletinMutation),
     (targets.TargetQuery, targets.TargetMutation),
 )
 Query = merge_types("Query", tuple(q for q, _ in PARTS))

@@ -1,4 +1,5 @@
-"""Noto Sans SC cut down to one document's characters, with TrueType outlines.
+"""Noto Sans SC cut down to one document's characters, with TrueType outlines (the activities'
+certificates and evaluation's bulletins use this one copy).
 
 Noto Sans SC (PyPI ``pylopdf-fonts-zh-cn``, SIL OFL 1.1) is a CID-keyed CFF font. Embedded as it
 is, fpdf2 writes its text through an embedded encoding CMap, which viewers read but text
