@@ -9,6 +9,7 @@ from gongjian_evaluation.events import DISTRICT_STATS_TOPIC, consumers
 from gongjian_evaluation.export.files import explanation_file, results_file
 from gongjian_evaluation.graphql.schema import make_schema
 from gongjian_evaluation.live import listen_for_stats
+from gongjian_evaluation.publisher import publish_area_stats_task
 from gongjian_evaluation.usecases.targets import watch_targets
 from gongjian_kit.app import ServiceDefinition, serve
 from gongjian_kit.events import EventCatalog
@@ -30,7 +31,7 @@ definition = ServiceDefinition(
         "explanations/": explanation_file,
         "bulletins/": bulletin_file,
     },
-    background=[listen_for_stats, watch_targets],
+    background=[listen_for_stats, publish_area_stats_task, watch_targets],
     compacted_topics=frozenset({DISTRICT_STATS_TOPIC}),
 )
 

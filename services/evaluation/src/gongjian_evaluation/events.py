@@ -9,7 +9,6 @@ transaction: a redelivered or repeated event finds the state already set and mov
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -90,18 +89,10 @@ def area_stats_data(row: asyncpg.Record) -> dict[str, Any]:
 
 
 async def publish_area_stats(uow: UnitOfWork, rows: list[asyncpg.Record]) -> None:
-    """Tell subscribers (district data teams over Kafka, live GraphQL subscriptions) the figures."""
-    if not rows:
-        return
-    await uow.publish_many(
-        [(AREA_STATS_UPDATED, row["area_code"], area_stats_data(row)) for row in rows]
-    )
-    # Every replica LISTENs, so each one's subscribers hear it; delivered when this commits.
-    await uow.conn.execute(
-        "SELECT pg_notify($1, $2)",
-        STATS_CHANGED_CHANNEL,
-        json.dumps([r["area_code"] for r in rows]),
-    )
+    """Tell subscribers (district data teams over Kafka, live GraphQL subscriptions) the figures:
+    coalesced. The areas are marked in this transaction; the publisher (``publisher.py``)
+    publishes each marked area's current row at most once per STATS_PUBLISH_INTERVAL_S."""
+    await store.mark_dirty(uow.conn, [r["area_code"] for r in rows])
 
 
 def change_of(event: Event) -> str:

@@ -6,7 +6,7 @@ rule). Every field of the schema must be here: the schema is not built otherwise
 
 from __future__ import annotations
 
-from gongjian_evaluation.graphql import assessments, awards, bulletins, schemes, targets
+from gongjian_evaluation.graphql import assessments, awards, bulletins, figures, schemes, targets
 from gongjian_kit.field_rules import Gate, Held, Rule, entity_key
 from gongjian_kit.policy import Resource
 
@@ -16,6 +16,7 @@ FIELD_RULES: dict[str, Rule] = {
     **schemes.RULES,
     **assessments.RULES,
     **awards.RULES,
+    **figures.RULES,
     **bulletins.RULES,
     **targets.RULES,
     # Figures of an area in the caller's area (checked against the token's area).

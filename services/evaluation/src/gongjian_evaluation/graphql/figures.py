@@ -3,12 +3,24 @@ organisation's activities and cases. No personal data: counts, sums and rates on
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import strawberry
+from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
 
 from gongjian_evaluation.domain.figures import ratio
+from gongjian_evaluation.store import stats as store
+from gongjian_kit import clock
+from gongjian_kit.areas import area_prefix
+from gongjian_kit.field_rules import Gate, Held, Rule
+from gongjian_kit.gql import context_of
+from gongjian_kit.policy import Resource
+
+ACTIVE_DAYS = 90  # an organisation is active with an activity in the last 90 days
 
 
 @strawberry.type(description="组织的活动概况 / An organisation's activity summary")
@@ -80,12 +92,22 @@ class CaseSummary:
         )
 
 
+@strawberry.type(description="按类计数 / A count per key (a line of work, a grade, a stage)")
+class FigureCount:
+    key: str
+    count: int
+
+    @classmethod
+    def all(cls, rows: list[asyncpg.Record]) -> list[FigureCount]:
+        return [cls(key=r["key"], count=r["count"]) for r in rows]
+
+
 def _count(description: str) -> int:
     return strawberry.field(description=description, default=0)  # type: ignore[no-any-return]
 
 
-@strawberry.type(description="区域统计（含下级，无个人信息）/ Figures of an area and beneath it")
-class AreaStats:
+@strawberry.type(description="区域统计的留存数字 / The figures of an area kept as they move")
+class AreaFigures:
     area_code: str
     organization_count: int = _count("在册组织数 / Active organisations")
     activity_count: int = _count("活动数（不含已取消）/ Activities, not counting cancelled ones")
@@ -145,6 +167,45 @@ class AreaStats:
 
     updated_at: datetime | None = None
 
+
+@strawberry.type(description="区域统计（含下级，无个人信息）/ Figures of an area and beneath it")
+class AreaStats(AreaFigures):
+    @strawberry.field(
+        description="活跃组织数（近90天主办过未取消的活动，不含已撤销）/ Active organisations: "
+        "registered here or beneath, not dissolved, organising an activity (not cancelled) that "
+        "started in the last 90 days (read now from the evidence ledger)"
+    )
+    async def active_organization_count(self, info: Info) -> int:
+        today = clock.today()
+        since = today - timedelta(days=ACTIVE_DAYS)
+        db = context_of(info).runtime.db
+        return await store.active_organizations(db, area_prefix(self.area_code), since, today)
+
+    @strawberry.field(
+        description="按工作条线的活动数（不含已取消）/ Activities (not cancelled) per line of "
+        "work (条线: the activity's line); key '' for none"
+    )
+    async def activities_by_line_of_work(self, info: Info) -> list[FigureCount]:
+        db = context_of(info).runtime.db
+        return FigureCount.all(await store.activities_by_line(db, area_prefix(self.area_code)))
+
+    @strawberry.field(
+        description="已发布评定的等次分布 / Published assessments of subjects here or beneath, "
+        "per grade (EXCELLENT, GOOD, PASS, FAIL; all cycles)"
+    )
+    async def assessment_grades(self, info: Info) -> list[FigureCount]:
+        db = context_of(info).runtime.db
+        return FigureCount.all(await store.published_grades(db, area_prefix(self.area_code)))
+
+    @strawberry.field(
+        description="推优入党按阶段 / Recommendations to the Party by organisations here or "
+        "beneath, per stage (RECOMMENDED … FULL_MEMBER; STOPPED)"
+    )
+    async def recommendations_by_stage(self, info: Info) -> list[FigureCount]:
+        db = context_of(info).runtime.db
+        rows = await store.recommendations_by_stage(db, area_prefix(self.area_code))
+        return FigureCount.all(rows)
+
     @classmethod
     def of(cls, code: str, row: asyncpg.Record | None) -> AreaStats:
         """An area's figures; all 0 for an area nothing was counted in yet."""
@@ -152,3 +213,64 @@ class AreaStats:
             return cls(area_code=code)
         figures = {k: v for k, v in dict(row).items() if k not in ("area_code", "volunteer_hours")}
         return cls(area_code=code, volunteer_hours=float(row["volunteer_hours"]), **figures)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@strawberry.type(
+    description="区域某月的统计（月末状态；本月为当前）/ An area's figures at the end of a month "
+    "(the current month: as they stand now)"
+)
+class AreaStatsMonth(AreaFigures):
+    month: date = strawberry.field(description="月份（当月1日）/ The month (its first day)")
+
+    @classmethod
+    def of(cls, month: date, figures: dict[str, Any]) -> AreaStatsMonth:
+        kept = {
+            f.python_name
+            for f in cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
+            if f.base_resolver is None  # rates are worked out from the counts
+        }
+        given = {_snake(k): v for k, v in figures.items()}
+        values = {k: v for k, v in given.items() if k in kept and k != "updated_at"}
+        updated = given.get("updated_at")
+        return cls(
+            month=month,
+            updated_at=datetime.fromisoformat(updated) if updated else None,
+            **values,
+        )
+
+
+@strawberry.type
+class FigureHistoryQuery:
+    @strawberry.field(
+        description="区域统计的月度序列 / An area's figures month by month, oldest first "
+        "(months with no change to its figures yet are absent)"
+    )
+    async def area_stats_history(
+        self, info: Info, area_code: str, from_month: date, to_month: date
+    ) -> list[AreaStatsMonth]:
+        ctx = context_of(info)
+        code = ctx.caller.checked_area(area_code)
+        rows = await store.area_history(ctx.runtime.db, code, from_month, to_month)
+        return [AreaStatsMonth.of(r["month"], r["figures"]) for r in rows]
+
+
+_READ_NOW = (
+    "activeOrganizationCount",
+    "activitiesByLineOfWork",
+    "assessmentGrades",
+    "recommendationsByStage",
+)
+RULES: dict[str, Rule] = {
+    "Query.areaStatsHistory": Gate(Resource.FIGURES),
+    **{f"AreaStats.{f}": Held(Resource.FIGURES) for f in _READ_NOW},
+    **{
+        f"AreaStatsMonth.{to_camel_case(f.python_name)}": Held(Resource.FIGURES)
+        for f in AreaStatsMonth.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    },
+    "FigureCount.key": Held(Resource.FIGURES),
+    "FigureCount.count": Held(Resource.FIGURES),
+}

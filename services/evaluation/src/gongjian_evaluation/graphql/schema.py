@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
-from gongjian_evaluation.graphql import assessments, awards, bulletins, schemes, targets
+from gongjian_evaluation.graphql import assessments, awards, bulletins, figures, schemes, targets
 from gongjian_evaluation.graphql.access import FIELD_RULES
 from gongjian_evaluation.graphql.awards import Award
 from gongjian_evaluation.graphql.figures import ActivitySummary, AreaStats, CaseSummary
@@ -121,6 +121,8 @@ class Subscription:
         broadcaster = broadcaster_of(ctx.runtime)
         queue = broadcaster.subscribe()
         try:
+            # The current figures first (subscribed before reading: no change falls between).
+            yield AreaStats.of(code, (await store.area_stats(ctx.runtime.db, [code]))[0])
             while True:
                 # The subscription ends with its token: a revoked or expired caller hears no more.
                 left = ctx.caller.seconds_left()
@@ -147,6 +149,7 @@ class Subscription:
 # graphql/access.py). A part without mutations gives None.
 PARTS: tuple[tuple[type, type | None], ...] = (
     (FigureQuery, None),
+    (figures.FigureHistoryQuery, None),
     (schemes.SchemeQuery, schemes.SchemeMutation),
     (assessments.AssessmentQuery, assessments.AssessmentMutation),
     (awards.AwardQuery, awards.AwardMutation),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Any
 
 import asyncpg
 
@@ -191,3 +193,111 @@ async def case_summaries(
     )
     found = {r["id"]: r for r in rows}
     return [found.get(i) for i in org_ids]
+
+
+# District statistics (issue 11): coalesced publishing, monthly snapshots, figures read at
+# read time from the ledger and the assessments.
+
+
+async def mark_dirty(conn: Connection, codes: list[str]) -> None:
+    """Mark areas whose figures moved (in the mover's transaction). ``DO UPDATE`` takes the
+    mark's row lock even when it is there already: the publisher skips a mark locked by an
+    uncommitted change and takes it at its next pass, so no change is published stale."""
+    if codes:
+        await conn.execute(
+            "INSERT INTO stats_dirty AS d (area_code) "
+            "SELECT c FROM unnest($1::text[]) WITH ORDINALITY AS x(c, n) ORDER BY n "
+            "ON CONFLICT (area_code) DO UPDATE SET since = d.since",
+            codes,
+        )
+
+
+async def take_dirty(conn: Connection, limit: int) -> list[asyncpg.Record]:
+    """Take (delete) up to ``limit`` marks not locked by a change in flight, with the areas'
+    current rows (in the caller's transaction: the marks return if it rolls back)."""
+    return await conn.fetch(
+        "WITH taken AS ("
+        "  SELECT area_code FROM stats_dirty ORDER BY area_code LIMIT $1 FOR UPDATE SKIP LOCKED"
+        "), gone AS ("
+        "  DELETE FROM stats_dirty d USING taken t WHERE d.area_code = t.area_code "
+        "  RETURNING d.area_code, d.since"
+        f") SELECT g.since, {', '.join(f's.{c}' for c in STATS_COLUMNS.split(', '))} "
+        "FROM gone g JOIN area_stats s ON s.area_code = g.area_code ORDER BY s.area_code",
+        limit,
+    )
+
+
+async def keep_months(conn: Connection, month: date, figures: list[dict[str, Any]]) -> None:
+    """Set each area's snapshot of ``month`` to the figures just published."""
+    if figures:
+        await conn.execute(
+            "INSERT INTO area_stats_month (area_code, month, figures, updated_at) "
+            "SELECT f->>'areaCode', $1, f, now() FROM unnest($2::jsonb[]) AS x(f) "
+            "ON CONFLICT (area_code, month) DO UPDATE SET figures = excluded.figures, "
+            "  updated_at = excluded.updated_at",
+            month,
+            figures,  # the pool's jsonb codec encodes them
+        )
+
+
+async def area_history(conn: Executor, code: str, first: date, last: date) -> list[asyncpg.Record]:
+    """An area's monthly snapshots from ``first``'s month to ``last``'s, oldest first."""
+    return await conn.fetch(
+        "SELECT month, figures FROM area_stats_month "
+        "WHERE area_code = $1 AND month BETWEEN $2 AND $3 ORDER BY month",
+        code,
+        first.replace(day=1),
+        last.replace(day=1),
+    )
+
+
+async def active_organizations(conn: Executor, prefix: str, since: date, until: date) -> int:
+    """Organisations registered beneath the area, not dissolved, organising (not cancelled) an
+    activity that starts between ``since`` and ``until`` (the ledger's activity rows)."""
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM organization_ref r "
+            "WHERE r.area_code LIKE $1 AND r.dissolved_on IS NULL AND EXISTS ("
+            "  SELECT 1 FROM evidence e WHERE e.source_kind = 'ACTIVITY' "
+            "  AND e.organization_ids @> ARRAY[r.id] AND e.status <> 'CANCELLED' "
+            "  AND e.occurred_on BETWEEN $2 AND $3)",
+            prefix + "%",
+            since,
+            until,
+        )
+    )
+
+
+async def activities_by_line(conn: Executor, prefix: str) -> list[asyncpg.Record]:
+    """Activities held in the area and beneath (not cancelled), per line of work (the
+    activity's ``line`` as its events tell it, kept in the ledger's attrs)."""
+    return await conn.fetch(
+        "SELECT coalesce(attrs->>'line', '') AS key, count(*)::int AS count FROM evidence "
+        "WHERE source_kind = 'ACTIVITY' AND area_code LIKE $1 AND status <> 'CANCELLED' "
+        "GROUP BY 1 ORDER BY 1",
+        prefix + "%",
+    )
+
+
+async def published_grades(conn: Executor, prefix: str) -> list[asyncpg.Record]:
+    """Published assessments of subjects in the area and beneath, per grade."""
+    return await conn.fetch(
+        "SELECT grade AS key, count(*)::int AS count FROM assessment "
+        "WHERE status = 'PUBLISHED' AND grade IS NOT NULL AND area_code LIKE $1 "
+        "GROUP BY 1 ORDER BY 1",
+        prefix + "%",
+    )
+
+
+async def recommendations_by_stage(conn: Executor, prefix: str) -> list[asyncpg.Record]:
+    """推优 (recommendations to the Party by the organisations of the area and beneath) per
+    stage; a stopped one counts as STOPPED. Nothing while the ``recommendation`` table (0009)
+    is not there."""
+    if not await conn.fetchval("SELECT to_regclass('recommendation') IS NOT NULL"):
+        return []
+    return await conn.fetch(
+        "SELECT CASE WHEN stopped_on IS NULL THEN stage ELSE 'STOPPED' END AS key, "
+        "  count(*)::int AS count FROM recommendation WHERE area_code LIKE $1 "
+        "GROUP BY 1 ORDER BY 1",
+        prefix + "%",
+    )

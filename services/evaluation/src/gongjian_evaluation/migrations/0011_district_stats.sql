@@ -1,0 +1,23 @@
+-- District statistics (issue 11, item 3): coalesced publishing and monthly snapshots.
+
+-- Areas whose figures moved and are not published yet. A consumer's transaction marks the
+-- areas it moved (locking the mark, so the publisher skips it until that commits); the
+-- publisher (publisher.py, every STATS_PUBLISH_INTERVAL_S) takes the marks with FOR UPDATE
+-- SKIP LOCKED, publishes each area's current row once and deletes the marks, in one
+-- transaction: at most one message per area per interval, the last state always delivered.
+CREATE TABLE stats_dirty (
+    area_code text COLLATE "C" PRIMARY KEY,
+    since     timestamptz NOT NULL DEFAULT now()   -- the first unpublished change
+);
+
+-- Each area's figures as they stood at the end of each month (the current month: as they stand
+-- now), written by the publisher with every area it publishes: the published figures (the
+-- area-stats event's data, counts and sums only), so columns added to area_stats later need no
+-- change here.
+CREATE TABLE area_stats_month (
+    area_code  text COLLATE "C" NOT NULL,
+    month      date NOT NULL CHECK (extract(day FROM month) = 1),
+    figures    jsonb NOT NULL,
+    updated_at timestamptz NOT NULL,
+    PRIMARY KEY (area_code, month)
+);
