@@ -114,6 +114,14 @@ class Feed:
         """How many area-stats events the evaluation service has written (its outbox)."""
         conn = await asyncpg.connect(self.stack.database("evaluation"))
         try:
+            # Area figures are published coalesced, within a second: until none is pending.
+            deadline = time.monotonic() + 15
+            while await conn.fetchval(
+                "SELECT count(*) FROM stats_dirty WHERE area_code LIKE $1",
+                self.district.code[:6] + "%",
+            ):
+                assert time.monotonic() < deadline, "the figures were never published"
+                await asyncio.sleep(0.05)
             return int(
                 await conn.fetchval(
                     "SELECT count(*) FROM outbox WHERE event_type LIKE '%area-stats%' "
@@ -482,6 +490,7 @@ async def test_the_district_topic_carries_the_new_figures(district: District, fe
         feed.activity("created", activity, c1, [new_id()]),
         feed.activity("completed", activity, c1, [new_id()], peopleServed=3),
     )
+    await feed.published_figures()  # until the publisher has published them
     conn = await asyncpg.connect(feed.stack.database("evaluation"))
     try:
         payload = await conn.fetchval(

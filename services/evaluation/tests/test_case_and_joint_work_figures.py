@@ -147,6 +147,14 @@ class Feed:
         """The area-stats events the evaluation service has written for an area, oldest first."""
         conn = await asyncpg.connect(self.stack.database("evaluation"))
         try:
+            # Area figures are published coalesced, within a second: until none is pending.
+            deadline = time.monotonic() + 15
+            while await conn.fetchval(
+                "SELECT count(*) FROM stats_dirty WHERE area_code LIKE $1",
+                self.district.code[:6] + "%",
+            ):
+                assert time.monotonic() < deadline, "the figures were never published"
+                await asyncio.sleep(0.05)
             rows = await conn.fetch(
                 "SELECT payload FROM outbox WHERE event_type LIKE '%area-stats%' AND key = $1 "
                 "ORDER BY id",
