@@ -29,6 +29,12 @@ class EvaluationSettings(BaseSettings):
     # value expected by now a target may fall short of before it counts as behind.
     target_check_interval_s: float = 60.0
     target_behind_tolerance: Decimal = Decimal("0.1")
+    # 推优入党: years as an activist before candidacy, years on probation, least age at application.
+    party_activist_min_years: int = 1
+    party_probation_years: int = 1
+    party_min_age: int = 18
+    # A recommendation checks the person's age with the organizations subgraph (caller's token).
+    organizations_url: str = "http://127.0.0.1:4001/graphql"
 
     @model_validator(mode="after")
     def _bands_in_order(self) -> Self:
@@ -40,6 +46,8 @@ class EvaluationSettings(BaseSettings):
             raise ValueError("EXCELLENT_SHARE is a share between 0 and 1")
         if self.award_notice_working_days < 1:
             raise ValueError("AWARD_NOTICE_WORKING_DAYS must be at least 1")
+        if min(self.party_activist_min_years, self.party_probation_years, self.party_min_age) < 0:
+            raise ValueError("PARTY_* settings cannot be negative")
         return self
 
 

@@ -11,6 +11,7 @@ from gongjian_kit.events import EventCatalog
 from gongjian_kit.personal_data import PersonalDataKeyError, PersonalDataProtector
 from gongjian_kit.runtime import Runtime
 from gongjian_kit.settings import ServiceSettings
+from gongjian_organizations.events import consumers
 from gongjian_organizations.graphql.schema import make_schema
 from gongjian_organizations.store.coverage_rebuild import rebuild_if_rules_changed
 from gongjian_organizations.usecases import RULES
@@ -34,6 +35,7 @@ definition = ServiceDefinition(
     migrations=HERE / "migrations",
     catalog=EventCatalog(HERE / "event_schemas", source="/gongjian/organizations"),
     topics={"gongjian.organizations.": TOPIC},
+    consumers=consumers,
     background=[apply_coverage_rules],
 )
 

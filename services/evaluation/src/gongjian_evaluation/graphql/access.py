@@ -6,7 +6,15 @@ rule). Every field of the schema must be here: the schema is not built otherwise
 
 from __future__ import annotations
 
-from gongjian_evaluation.graphql import assessments, awards, bulletins, figures, schemes, targets
+from gongjian_evaluation.graphql import (
+    assessments,
+    awards,
+    bulletins,
+    figures,
+    recommendations,
+    schemes,
+    targets,
+)
 from gongjian_kit.field_rules import Gate, Held, Rule, entity_key
 from gongjian_kit.policy import Resource
 
@@ -19,6 +27,7 @@ FIELD_RULES: dict[str, Rule] = {
     **figures.RULES,
     **bulletins.RULES,
     **targets.RULES,
+    **recommendations.RULES,
     # Figures of an area in the caller's area (checked against the token's area).
     "Query.areaStats": Gate(FIGURES),
     "Subscription.areaStatsUpdated": Gate(FIGURES),

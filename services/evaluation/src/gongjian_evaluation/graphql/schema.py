@@ -12,7 +12,15 @@ from strawberry.dataloader import DataLoader
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
-from gongjian_evaluation.graphql import assessments, awards, bulletins, figures, schemes, targets
+from gongjian_evaluation.graphql import (
+    assessments,
+    awards,
+    bulletins,
+    figures,
+    recommendations,
+    schemes,
+    targets,
+)
 from gongjian_evaluation.graphql.access import FIELD_RULES
 from gongjian_evaluation.graphql.awards import Award
 from gongjian_evaluation.graphql.figures import ActivitySummary, AreaStats, CaseSummary
@@ -155,6 +163,7 @@ PARTS: tuple[tuple[type, type | None], ...] = (
     (awards.AwardQuery, awards.AwardMutation),
     (bulletins.BulletinQuery, bulletins.BulletinMutation),
     (targets.TargetQuery, targets.TargetMutation),
+    (recommendations.RecommendationQuery, recommendations.RecommendationMutation),
 )
 Query = merge_types("Query", tuple(q for q, _ in PARTS))
 _mutations = tuple(m for _, m in PARTS if m is not None)
