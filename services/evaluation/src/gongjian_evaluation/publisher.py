@@ -1,11 +1,12 @@
 """The publisher of area figures: coalesces the changes of a burst.
 
 Consumers mark the areas whose figures moved (``stats_dirty``, in their transaction). Every
-STATS_PUBLISH_INTERVAL_S this task takes the marks (FOR UPDATE SKIP LOCKED: a mark still held by
-an uncommitted change waits for the next pass), and in one unit of work publishes each area's
-current row to ``gongjian.district-stats.v1`` through the outbox, keeps it as the month's
-snapshot, NOTIFYs the replicas' subscriptions and deletes the marks. So an area gets at most one
-message per interval under a burst, and its last state is always delivered.
+STATS_POLL_INTERVAL_S this task takes the marks of areas not published in the last
+STATS_PUBLISH_INTERVAL_S (FOR UPDATE SKIP LOCKED: a mark still held by an uncommitted change
+waits for the next pass), and in one unit of work publishes each area's current row to
+``gongjian.district-stats.v1`` through the outbox, keeps it as the month's snapshot, NOTIFYs the
+replicas' subscriptions and deletes the marks. So a lone change goes out within a poll, an area
+gets at most one message per interval under a burst, and its last state is always delivered.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from gongjian_kit.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-STATS_PUBLISH_INTERVAL_S = 1.0
+STATS_PUBLISH_INTERVAL_S = 1.0  # at most one message per area per interval
+STATS_POLL_INTERVAL_S = 0.05  # how often the marks are looked at
 # Areas published per unit of work (a district has a few hundred; more wait for the next one).
 BATCH = 2000
 
@@ -32,7 +34,7 @@ async def publish_dirty_once(runtime: Runtime) -> int:
     published = 0
     while True:
         async with runtime.unit_of_work() as uow:
-            rows = await store.take_dirty(uow.conn, BATCH)
+            rows = await store.take_dirty(uow.conn, BATCH, STATS_PUBLISH_INTERVAL_S)
             if not rows:
                 return published
             figures = [area_stats_data(r) for r in rows]
@@ -50,11 +52,11 @@ async def publish_dirty_once(runtime: Runtime) -> int:
 
 
 async def publish_area_stats_task(runtime: Runtime, stopping: asyncio.Event) -> None:
-    """Every STATS_PUBLISH_INTERVAL_S until the service stops (a failed pass is retried)."""
+    """Every STATS_POLL_INTERVAL_S until the service stops (a failed pass is retried)."""
     while not stopping.is_set():
         try:
             await publish_dirty_once(runtime)
         except Exception as exc:
             log.warning("area stats publisher: %s; retrying", exc)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), timeout=STATS_PUBLISH_INTERVAL_S)
+            await asyncio.wait_for(stopping.wait(), timeout=STATS_POLL_INTERVAL_S)

@@ -2,12 +2,18 @@
 
 -- Areas whose figures moved and are not published yet. A consumer's transaction marks the
 -- areas it moved (locking the mark, so the publisher skips it until that commits); the
--- publisher (publisher.py, every STATS_PUBLISH_INTERVAL_S) takes the marks with FOR UPDATE
--- SKIP LOCKED, publishes each area's current row once and deletes the marks, in one
--- transaction: at most one message per area per interval, the last state always delivered.
+-- publisher (publisher.py, polling every STATS_POLL_INTERVAL_S) takes the marks of areas not
+-- published in the last STATS_PUBLISH_INTERVAL_S with FOR UPDATE SKIP LOCKED, publishes each
+-- area's current row once and deletes the marks, in one transaction: an isolated change goes
+-- out at once, a burst at most once per area per interval, the last state always delivered.
 CREATE TABLE stats_dirty (
     area_code text COLLATE "C" PRIMARY KEY,
     since     timestamptz NOT NULL DEFAULT now()   -- the first unpublished change
+);
+-- When each area was last published (the publisher's rate limit per area).
+CREATE TABLE stats_published (
+    area_code    text COLLATE "C" PRIMARY KEY,
+    published_at timestamptz NOT NULL
 );
 
 -- Each area's figures as they stood at the end of each month (the current month: as they stand

@@ -212,18 +212,28 @@ async def mark_dirty(conn: Connection, codes: list[str]) -> None:
         )
 
 
-async def take_dirty(conn: Connection, limit: int) -> list[asyncpg.Record]:
-    """Take (delete) up to ``limit`` marks not locked by a change in flight, with the areas'
-    current rows (in the caller's transaction: the marks return if it rolls back)."""
+async def take_dirty(conn: Connection, limit: int, spacing_s: float) -> list[asyncpg.Record]:
+    """Take (delete) up to ``limit`` marks not locked by a change in flight, of areas not
+    published in the last ``spacing_s`` seconds, with the areas' current rows; note them as
+    published now (in the caller's transaction: all of it returns if that rolls back)."""
     return await conn.fetch(
         "WITH taken AS ("
-        "  SELECT area_code FROM stats_dirty ORDER BY area_code LIMIT $1 FOR UPDATE SKIP LOCKED"
+        "  SELECT d.area_code FROM stats_dirty d "
+        "  LEFT JOIN stats_published p ON p.area_code = d.area_code "
+        "  WHERE p.published_at IS NULL "
+        "    OR p.published_at <= clock_timestamp() - make_interval(secs => $2) "
+        "  ORDER BY d.area_code LIMIT $1 FOR UPDATE OF d SKIP LOCKED"
         "), gone AS ("
         "  DELETE FROM stats_dirty d USING taken t WHERE d.area_code = t.area_code "
         "  RETURNING d.area_code, d.since"
+        "), noted AS ("
+        "  INSERT INTO stats_published (area_code, published_at) "
+        "  SELECT area_code, clock_timestamp() FROM gone ORDER BY area_code "
+        "  ON CONFLICT (area_code) DO UPDATE SET published_at = excluded.published_at"
         f") SELECT g.since, {', '.join(f's.{c}' for c in STATS_COLUMNS.split(', '))} "
         "FROM gone g JOIN area_stats s ON s.area_code = g.area_code ORDER BY s.area_code",
         limit,
+        spacing_s,
     )
 
 
