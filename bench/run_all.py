@@ -15,7 +15,9 @@ hours over 5M and 500k participations); `--skip-issue-8` leaves them out. Then t
 issue 9 (the case desk): cases_overdue.py (overdue lists over 200k and 20k cases);
 `--skip-issue-9` leaves it out. Then the benchmark of issue 10 (evaluation):
 evaluation_scoring.py (a district's 五个好 cycle of 20k and 2k organisations scored, and a live
-preview of one assessment); `--skip-issue-10` leaves it out.
+preview of one assessment); `--skip-issue-10` leaves it out. Then the benchmark of issue 11:
+stats_latency.py (events at 1,000/s → a live subscriber's area figures through the gateway);
+`--skip-issue-11` leaves it out.
 """
 
 from __future__ import annotations
@@ -218,6 +220,7 @@ def main() -> None:
     )
     parser.add_argument("--skip-issue-9", action="store_true", help="leave out cases_overdue")
     parser.add_argument("--skip-issue-10", action="store_true", help="leave out evaluation_scoring")
+    parser.add_argument("--skip-issue-11", action="store_true", help="leave out stats_latency")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
@@ -319,6 +322,7 @@ def main() -> None:
     scripts = [] if args.skip_issue_8 else ["checkin_burst.py", "hours_scale.py"]
     scripts += [] if args.skip_issue_9 else ["cases_overdue.py"]
     scripts += [] if args.skip_issue_10 else ["evaluation_scoring.py"]
+    scripts += [] if args.skip_issue_11 else ["stats_latency.py"]
     for script in scripts:
         print(f"\n== {script} ==", flush=True)
         subprocess.run([sys.executable, str(here / script)], check=True)

@@ -268,3 +268,61 @@ async def test_every_area_is_the_sum_of_the_areas_beneath_it(district: District,
     assert [h["month"] for h in history] == [today.replace(day=1).isoformat()]
     assert history[0]["activityCount"] == 5
     assert history[0]["peopleServed"] == figures[district.code]["peopleServed"] == 1 + 3 + 5
+
+
+ORGANIZATIONS = EventCatalog(
+    Path(__file__).resolve().parents[2] / "organizations/src/gongjian_organizations/event_schemas",
+    source="/gongjian/organizations",
+)
+COVERAGE = """query($c: String!) { areaStats(areaCode: $c) { coverage {
+  family required covered rate } } }"""
+
+
+async def test_coverage_per_family_is_counted_per_area_and_rolls_up(district: District, feed: Feed):
+    c1, c2, c3, _ = district.communities
+    units = [new_id() for _ in range(4)]
+
+    seen: set[tuple[str, str]] = set()
+
+    def changed(unit: str, area: str, family: str, covered: bool, required: bool = True) -> Event:
+        """The organizations service's event (versions per unit, the subject)."""
+        before = {"required": True, "covered": not covered, "mode": None}
+        after = {"required": required, "covered": covered, "mode": "OWN" if covered else None}
+        data = {
+            "unitId": unit,
+            "areaCode": area,
+            "family": family,
+            "before": before if (unit, family) in seen else None,
+            "after": after,
+        }
+        seen.add((unit, family))
+        feed.versions[unit] += 1
+        return ORGANIZATIONS.new(
+            "gongjian.organizations.coverage.changed.v1", unit, data, version=feed.versions[unit]
+        )
+
+    topic = f"{feed.stack.config.topic_namespace}gongjian.organizations.v1"
+    feed.topic, activities = topic, feed.topic
+    try:
+        await feed.send(
+            [
+                changed(units[0], c1, "PARTY", covered=False),
+                changed(units[0], c1, "PARTY", covered=True),
+                changed(units[1], c2, "PARTY", covered=False),
+                changed(units[2], c3, "PARTY", covered=True),
+                changed(units[2], c3, "TRADE_UNION", covered=False),
+                changed(units[3], c3, "TRADE_UNION", covered=True, required=False),
+            ]
+        )
+    finally:
+        feed.topic = activities
+
+    def coverage(code: str) -> dict[str, tuple[int, int, float | None]]:
+        rows = feed.evaluation.data(COVERAGE, {"c": code})["areaStats"]["coverage"]
+        return {r["family"]: (r["required"], r["covered"], r["rate"]) for r in rows}
+
+    assert coverage(c1) == {"PARTY": (1, 1, 1.0)}
+    assert coverage(c3)["TRADE_UNION"] == (1, 0, 0.0)
+    street = district.streets[0]
+    assert coverage(street) == {"PARTY": (2, 1, 0.5)}
+    assert coverage(district.code) == {"PARTY": (3, 2, 2 / 3), "TRADE_UNION": (1, 0, 0.0)}

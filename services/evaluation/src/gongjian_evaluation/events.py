@@ -228,7 +228,26 @@ def handlers(runtime: Runtime) -> dict[str, Handler]:
         **{f"{ACTIVITIES}participation.{c}.v1": participation_changed for c in checked_in},
         **{f"{ACTIVITIES}hours.{c}.v1": hours_changed for c in ("verified", "rejected", "added")},
         **joint_work_handlers(move),
+        **coverage_handlers(),
     }
+
+
+def coverage_handlers() -> dict[str, Handler]:
+    """Coverage per family (覆盖率): each unit's state per family, counted per area."""
+
+    async def coverage_changed(conn: Connection, event: Event) -> None:
+        data = event.data
+        after = data["after"]
+        await store.keep_coverage(
+            conn,
+            uuid.UUID(data["unitId"]),
+            data["family"],
+            None
+            if after is None
+            else (data["areaCode"], bool(after["required"]), bool(after["covered"])),
+        )
+
+    return {"gongjian.organizations.coverage.changed.v1": coverage_changed}
 
 
 class Move(Protocol):

@@ -102,6 +102,19 @@ class FigureCount:
         return [cls(key=r["key"], count=r["count"]) for r in rows]
 
 
+@strawberry.type(description="某类组织的覆盖情况 / Coverage of one family of organisation")
+class AreaFamilyCoverage:
+    family: str = strawberry.field(
+        description="PARTY, TRADE_UNION, YOUTH_LEAGUE or WOMENS_FEDERATION"
+    )
+    required: int = strawberry.field(description="应建单位数 / Units required to have one")
+    covered: int = strawberry.field(description="已覆盖单位数 / Of those, units covered")
+
+    @strawberry.field(description="覆盖率 / Covered ÷ required; null when none is required")
+    def rate(self) -> float | None:
+        return ratio(self.covered, self.required)
+
+
 def _count(description: str) -> int:
     return strawberry.field(description=description, default=0)  # type: ignore[no-any-return]
 
@@ -170,6 +183,17 @@ class AreaFigures:
 
 @strawberry.type(description="区域统计（含下级，无个人信息）/ Figures of an area and beneath it")
 class AreaStats(AreaFigures):
+    @strawberry.field(
+        description="各类组织覆盖率（来自组织服务的覆盖变化事件）/ Coverage per family, as the "
+        "organizations service's coverage.changed events tell it"
+    )
+    async def coverage(self, info: Info) -> list[AreaFamilyCoverage]:
+        rows = await store.coverage(context_of(info).runtime.db, self.area_code)
+        return [
+            AreaFamilyCoverage(family=r["family"], required=r["required"], covered=r["covered"])
+            for r in rows
+        ]
+
     @strawberry.field(
         description="活跃组织数（近90天主办过未取消的活动，不含已撤销）/ Active organisations: "
         "registered here or beneath, not dissolved, organising an activity (not cancelled) that "
@@ -259,6 +283,7 @@ class FigureHistoryQuery:
 
 
 _READ_NOW = (
+    "coverage",
     "activeOrganizationCount",
     "activitiesByLineOfWork",
     "assessmentGrades",
@@ -270,6 +295,10 @@ RULES: dict[str, Rule] = {
     **{
         f"AreaStatsMonth.{to_camel_case(f.python_name)}": Held(Resource.FIGURES)
         for f in AreaStatsMonth.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    },
+    **{
+        f"AreaFamilyCoverage.{f}": Held(Resource.FIGURES)
+        for f in ("family", "required", "covered", "rate")
     },
     "FigureCount.key": Held(Resource.FIGURES),
     "FigureCount.count": Held(Resource.FIGURES),

@@ -27,3 +27,22 @@ CREATE TABLE area_stats_month (
     updated_at timestamptz NOT NULL,
     PRIMARY KEY (area_code, month)
 );
+
+-- Coverage per family (覆盖率), from the organizations topic's coverage.changed: each unit's
+-- last state per family, and per area (with everything beneath it) how many units must have
+-- the family's organisation and how many do (moved by the difference of a unit's states).
+CREATE TABLE coverage_state (
+    unit_id   uuid NOT NULL,
+    family    text NOT NULL,
+    area_code text COLLATE "C" NOT NULL,
+    required  boolean NOT NULL,
+    covered   boolean NOT NULL,
+    PRIMARY KEY (unit_id, family)
+);
+CREATE TABLE area_coverage (
+    area_code text COLLATE "C" NOT NULL,
+    family    text NOT NULL,
+    required  integer NOT NULL DEFAULT 0,
+    covered   integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (area_code, family)
+);

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from gongjian_evaluation.domain.figures import Figures
+from gongjian_kit.areas import area_and_ancestors
 from gongjian_kit.db import Connection, Executor
 
 # Each figure of an area: its column, the ``Figures`` field it moves by, and the SQL type of
@@ -310,4 +311,64 @@ async def recommendations_by_stage(conn: Executor, prefix: str) -> list[asyncpg.
         "  count(*)::int AS count FROM recommendation WHERE area_code LIKE $1 "
         "GROUP BY 1 ORDER BY 1",
         prefix + "%",
+    )
+
+
+async def keep_coverage(
+    conn: Connection,
+    unit_id: uuid.UUID,
+    family: str,
+    after: tuple[str, bool, bool] | None,
+) -> None:
+    """Set a unit's coverage of a family to ``after`` (area, required, covered; None: it no
+    longer counts) and move its areas' counts (the area and every one above it) by the
+    difference from the state kept before. Setting the same state twice moves nothing."""
+    before = await conn.fetchrow(
+        "SELECT area_code, required, covered FROM coverage_state "
+        "WHERE unit_id = $1 AND family = $2 FOR UPDATE",
+        unit_id,
+        family,
+    )
+    moves: dict[str, list[int]] = {}
+    for state, sign in ((before and tuple(before), -1), (after, 1)):
+        if not state:
+            continue
+        code, required, covered = state
+        for area in area_and_ancestors(code):
+            move = moves.setdefault(area, [0, 0])
+            move[0] += sign * (1 if required else 0)
+            move[1] += sign * (1 if required and covered else 0)
+    if after is None:
+        await conn.execute(
+            "DELETE FROM coverage_state WHERE unit_id = $1 AND family = $2", unit_id, family
+        )
+    else:
+        await conn.execute(
+            "INSERT INTO coverage_state (unit_id, family, area_code, required, covered) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (unit_id, family) DO UPDATE SET "
+            "area_code = $3, required = $4, covered = $5",
+            unit_id,
+            family,
+            *after,
+        )
+    moving = sorted((a, m) for a, m in moves.items() if any(m))
+    if moving:
+        await conn.execute(
+            "INSERT INTO area_coverage AS c (area_code, family, required, covered) "
+            "SELECT a, $2, r, v FROM unnest($1::text[], $3::int[], $4::int[]) "
+            "  WITH ORDINALITY AS x(a, r, v, n) ORDER BY n "
+            "ON CONFLICT (area_code, family) DO UPDATE SET "
+            "  required = c.required + excluded.required, covered = c.covered + excluded.covered",
+            [a for a, _ in moving],
+            family,
+            [m[0] for _, m in moving],
+            [m[1] for _, m in moving],
+        )
+
+
+async def coverage(conn: Executor, code: str) -> list[asyncpg.Record]:
+    """An area's coverage per family (units required to have it, units that do)."""
+    return await conn.fetch(
+        "SELECT family, required, covered FROM area_coverage WHERE area_code = $1 ORDER BY family",
+        code,
     )
