@@ -395,7 +395,16 @@ def probes(schema: GraphQLSchema, world: World) -> Iterator[list[Probe]]:
         "jointMeeting": [(None, {"activityId": v}) for v in world.activities.values()],
         **{
             name: [(None, {"id": NO_SUCH_ID})]
-            for name in ("pairing", "visit", "venture", "cycle", "assessment", "award")
+            for name in (
+                "pairing",
+                "visit",
+                "venture",
+                "cycle",
+                "assessment",
+                "award",
+                "bulletin",
+                "recommendation",
+            )
         },
         "scheme": [(None, {"id": str(DEFAULT_COLLECTIVE_ID)})],
         "cycleResultsExport": [(None, {"cycleId": NO_SUCH_ID})],
@@ -817,6 +826,20 @@ WRITES: list[tuple[str, str, str]] = [
     ("answerObjection", '{objectionId: "{none}", answer: "越权"}', "ASSESSMENTS"),
     ("conferAward", '{awardId: "{none}"}', "ASSESSMENTS"),
     ("withdrawAward", '{awardId: "{none}", reason: "越权"}', "ASSESSMENTS"),
+    (
+        "setTarget",
+        '{organizationId: "{oA2}", metric: "activities_completed", target: 12, '
+        'deadline: "2099-12-31"}',
+        "UPKEEP",
+    ),
+    ("generateBulletin", '{areaCode: "{A}", from: "2026-01-01", to: "2026-06-30"}', "RECORDS"),
+    (
+        "recommendForParty",
+        '{personId: "{pA2}", byOrganizationId: "{oA2}", on: "2026-01-05", reason: "越权"}',
+        "UPKEEP",
+    ),
+    ("advanceRecommendation", '{id: "{none}", stage: ACTIVIST, on: "2026-01-05"}', "UPKEEP"),
+    ("stopRecommendation", '{id: "{none}", reason: "越权"}', "UPKEEP"),
     # The catalogue is the district's: area writers of a smaller area are refused inside.
     ("defineCaseCategory", '{code: "OVERREACH", label: "越权", labelEn: "x"}', "RECORDS"),
 ]
