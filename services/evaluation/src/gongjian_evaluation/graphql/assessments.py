@@ -220,7 +220,8 @@ def _indicator(
         )
         ratio = (
             f"{metric.numerator_zh} {card_view.numerator} ÷ {metric.denominator_zh} "
-            f"{card_view.denominator} = {card_view.value}"
+            f"{card_view.denominator} = "
+            + (str(card_view.value) if card_view.value is not None else "无（分母为0，计0分）")
             if card_view.denominator is not None
             else f"{metric.numerator_zh} {card_view.numerator}"
         )
@@ -772,7 +773,8 @@ class AssessmentMutation:
                 ctx.caller,
                 name=input.name,
                 area_code=input.area_code,
-                scheme_id=_id(input.scheme_id, "schemeId"),
+                # a malformed id is told with the input's other problems, not instead of them
+                scheme_id=guard.id_or_none(input.scheme_id),
                 period_from=input.from_,
                 period_to=input.to,
                 families=input.families,

@@ -202,7 +202,7 @@ async def open_cycle(
     *,
     name: str,
     area_code: str,
-    scheme_id: uuid.UUID,
+    scheme_id: uuid.UUID | None,
     period_from: date,
     period_to: date,
     families: list[str] | None,
@@ -225,7 +225,10 @@ async def open_cycle(
         problems.bad("to", "周期不超过三年", "A cycle spans at most three years")
     if grading is not None:
         grading.problems(problems)
+    if scheme_id is None:
+        problems.bad("schemeId", "编号格式无效", "Malformed id")
     problems.refuse()
+    assert scheme_id is not None
     _admin(caller, area_code)
     async with runtime.unit_of_work() as uow:
         scheme_row = await scheme_store.scheme_by_id(uow.conn, scheme_id)
