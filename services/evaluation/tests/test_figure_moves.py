@@ -14,6 +14,7 @@ from gongjian_evaluation.domain.figures import (
     activity_after,
     change,
     hours_of,
+    latest_activity,
     volunteer_sources,
     with_volunteers,
 )
@@ -142,3 +143,27 @@ def test_check_ins_and_organisations_count_by_state():
     dissolved = change(OrganizationState(COMMUNITY, True), OrganizationState(COMMUNITY, False))
     assert dissolved.areas[DISTRICT] == Figures(organizations=-1)
     assert change(OrganizationState(COMMUNITY, False), OrganizationState(STREET, False)) == Moves()
+
+
+def test_a_later_start_raises_the_latest_activity_and_a_lost_one_is_recounted() -> None:
+    """最近活动时间 moves without reading every activity unless the latest may have left."""
+    may = "2026-05-01T09:00:00+08:00"
+    june = "2026-06-01T09:00:00+08:00"
+    created = activity_after(None, "created", activity_data(startsAt=may))
+    first = latest_activity(None, created)
+    assert first.raised == {ORG: created.starts_at}
+    assert first.recount == frozenset()
+    later = activity_after(created, "updated", activity_data(startsAt=june))
+    assert latest_activity(created, later).recount == frozenset()
+    earlier = latest_activity(later, created)  # moved back to May: June may have been the latest
+    assert earlier.recount == {ORG}
+    cancelled = activity_after(created, "cancelled", activity_data(startsAt=may))
+    gone = latest_activity(created, cancelled)
+    assert gone.raised == {}
+    assert gone.recount == {ORG}
+    moved = activity_after(
+        created, "updated", {**activity_data(startsAt=may), "organizerIds": [str(OTHER_ORG)]}
+    )
+    handed_over = latest_activity(created, moved)
+    assert handed_over.raised == {OTHER_ORG: created.starts_at}
+    assert handed_over.recount == {ORG}

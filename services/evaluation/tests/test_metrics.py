@@ -19,13 +19,16 @@ from typing import Any
 import asyncpg
 import pytest
 
+from gongjian_deploy.infra import database_url
 from gongjian_evaluation.domain import evidence as ledger
 from gongjian_evaluation.domain.metrics import METRICS, SubjectKind
 from gongjian_evaluation.events import consumers, evidence_handlers
 from gongjian_evaluation.store import metrics
 from gongjian_kit import clock
+from gongjian_kit.consumer import EventConsumer, Outcome
+from gongjian_kit.db import create_pool
 from gongjian_kit.events import Event, EventCatalog
-from gongjian_kit.migrations import apply_migrations, load_migrations
+from gongjian_kit.migrations import KIT_MIGRATIONS, apply_migrations, load_migrations
 from gongjian_kit.runtime import Runtime
 from gongjian_kit.settings import ServiceSettings
 
@@ -59,7 +62,7 @@ class Feed:
 
     def __init__(self, pool: asyncpg.Pool[asyncpg.Record], runtime: Runtime) -> None:
         self.pool = pool
-        self.handlers = consumers(runtime)[0].handlers
+        self.spec = consumers(runtime)[0]
         self.versions: Counter[str] = Counter()
         self.sent: list[Event] = []
 
@@ -70,8 +73,12 @@ class Feed:
 
     async def apply(self, *events: Event) -> None:
         for event in events:
-            async with self.pool.acquire() as conn, conn.transaction():
-                await self.handlers[event.type](conn, event)
+            async with self.pool.acquire() as conn, conn.transaction(), self.spec.scope(conn):
+                handler = self.spec.handlers.get(event.type)
+                if handler is not None:
+                    await handler(conn, event)
+                else:
+                    await self.spec.batch_handlers[event.type](conn, [event])
             self.sent.append(event)
 
     async def replay_to_ledger(self) -> None:
@@ -613,6 +620,55 @@ async def test_every_metric_counts_what_the_events_tell(feed: Feed, db) -> None:
                 assert len(in_denominator) == got.denominator, code
             else:
                 assert not in_denominator, code
+
+
+FIGURE_TABLES = {
+    "area_stats": "area_code",
+    "organization_activity_summary": "organization_id",
+    "organization_case_summary": "organization_id",
+    "activity_state": "activity_id",
+    "evidence": "source_kind, source_id",
+    "stats_dirty": "area_code",
+}
+
+
+async def figure_tables(db: asyncpg.Pool[asyncpg.Record]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row the figures and the ledger keep (times of change left out)."""
+    volatile = {"id", "updated_at", "since", "received_at"}  # id: the ledger's serial
+    kept: dict[str, list[tuple[Any, ...]]] = {}
+    async with db.acquire() as conn:
+        for table, order in FIGURE_TABLES.items():
+            rows = await conn.fetch(f"SELECT * FROM {table} ORDER BY {order}")
+            kept[table] = [tuple(v for k, v in r.items() if k not in volatile) for r in rows]
+    return kept
+
+
+async def test_one_batch_moves_the_figures_as_its_events_one_by_one(feed: Feed, db, infra) -> None:
+    """The consumer applies a fetched batch in one transaction: activity events a run at a time
+    (``activities_changed``) and every move summed and written once at the end. The whole
+    scenario as one batch, in a second database, leaves every figure, summary, state and ledger
+    row as the same events applied one transaction each, redelivered copies included."""
+    await scenario(feed)
+    one_by_one = await figure_tables(db)
+    assert one_by_one["area_stats"]
+    assert one_by_one["activity_state"]
+    name = f"gjtest_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(infra.server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    second = await create_pool(database_url(infra.server_url, name), min_size=1, max_size=2)
+    try:
+        async with second.acquire() as conn:
+            await apply_migrations(conn, load_migrations("kit", KIT_MIGRATIONS))
+            await apply_migrations(conn, load_migrations("evaluation", EVALUATION / "migrations"))
+        consumer = EventConsumer(feed.spec, second, "127.0.0.1:1")
+        outcomes = await consumer.apply_events(feed.sent + feed.sent[::7])  # and redeliveries
+        assert outcomes.count(Outcome.APPLIED) == len(feed.sent)
+        batched = await figure_tables(second)
+    finally:
+        await second.close()
+    for table in FIGURE_TABLES:
+        assert batched[table] == one_by_one[table], table
 
 
 async def test_a_subject_of_every_kind_is_measured_once_in_one_call(feed: Feed, db) -> None:

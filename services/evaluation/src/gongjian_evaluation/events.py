@@ -10,8 +10,11 @@ transaction: a redelivered or repeated event finds the state already set and mov
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import date
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import asyncpg
@@ -29,7 +32,7 @@ from gongjian_kit.areas import area_level
 from gongjian_kit.consumer import ConsumerSpec
 from gongjian_kit.db import Connection
 from gongjian_kit.events import Event, split_type
-from gongjian_kit.runtime import Runtime, UnitOfWork
+from gongjian_kit.runtime import Runtime
 
 ORGANIZATIONS_TOPIC = "gongjian.organizations.v1"
 ACTIVITIES_TOPIC = "gongjian.activities.v1"
@@ -37,6 +40,10 @@ DISTRICT_STATS_TOPIC = "gongjian.district-stats.v1"
 STATS_CHANGED_CHANNEL = "gongjian_area_stats"
 AREA_STATS_UPDATED = "gongjian.evaluation.area-stats.updated.v1"
 ACTIVITIES = "gongjian.activities."
+ACTIVITY_EVENTS = tuple(
+    f"{ACTIVITIES}activity.{c}.v1"
+    for c in ("created", "updated", "published", "started", "completed", "cancelled")
+)
 # Every case event carries the case's whole countable state: one handler takes them all.
 CASE_EVENTS = (
     "opened",
@@ -88,61 +95,103 @@ def area_stats_data(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def publish_area_stats(uow: UnitOfWork, rows: list[asyncpg.Record]) -> None:
-    """Tell subscribers (district data teams over Kafka, live GraphQL subscriptions) the figures:
-    coalesced. The areas are marked in this transaction; the publisher (``publisher.py``)
-    publishes each marked area's current row at most once per STATS_PUBLISH_INTERVAL_S."""
-    await store.mark_dirty(uow.conn, [r["area_code"] for r in rows])
-
-
 def change_of(event: Event) -> str:
     """``gongjian.activities.activity.completed.v1`` → ``completed``."""
     name, _major = split_type(event.type)
     return name.rsplit(".", 1)[1]
 
 
+@dataclass
+class PendingMoves:
+    """The figures a transaction's events move, summed, written once when it ends (a fetched
+    batch of a thousand events moves each area's row once, not a thousand times)."""
+
+    areas: dict[str, Figures] = field(default_factory=dict)
+    organizations: dict[uuid.UUID, Figures] = field(default_factory=dict)
+    latest: dict[uuid.UUID, datetime] = field(default_factory=dict)  # latest activity raised
+    recount: set[uuid.UUID] = field(default_factory=set)  # latest activity to read again
+    cases: dict[uuid.UUID, Figures] = field(default_factory=dict)  # per handling organisation
+
+    def add(
+        self,
+        found: Moves,
+        *,
+        latest: rules.LatestActivity | None = None,
+        cases: bool = False,
+    ) -> None:
+        for code, change in found.areas.items():
+            self.areas[code] = self.areas.get(code, Figures()) + change
+        kept = self.cases if cases else self.organizations
+        for org, change in found.organizations.items():
+            kept[org] = kept.get(org, Figures()) + change
+        if latest is not None:
+            for org, at in latest.raised.items():
+                if org not in self.latest or self.latest[org] < at:
+                    self.latest[org] = at
+            self.recount |= latest.recount
+
+    async def write(self, conn: Connection) -> None:
+        """Move the figures (areas, then organisations: one order everywhere, ancestors first
+        and ids sorted, so replicas never deadlock) and mark the areas for the publisher
+        (``publisher.py``: coalesced, at most one message per area per interval)."""
+        rows = await store.move_area_stats(
+            conn, {code: f for code, f in sorted(self.areas.items()) if f}
+        )
+        await store.move_case_summaries(
+            conn, {org: f for org, f in sorted(self.cases.items()) if f}
+        )
+        summaries = {org for org, f in self.organizations.items() if f}
+        summaries |= set(self.latest) | self.recount
+        await store.move_organization_summaries(
+            conn,
+            {org: self.organizations.get(org, Figures()) for org in sorted(summaries)},
+            latest=self.latest,
+            recount=self.recount,
+        )
+        await store.mark_dirty(conn, [r["area_code"] for r in rows])
+
+
+# The moves of the transaction in progress on a connection (set by ``deferred_moves``).
+_pending: ContextVar[tuple[Connection, PendingMoves] | None] = ContextVar(
+    "evaluation_pending_moves", default=None
+)
+
+
+@asynccontextmanager
+async def deferred_moves(conn: Connection) -> AsyncIterator[PendingMoves]:
+    """Collect the moves of the handlers run inside; write them on a clean exit only (the
+    consumer's ``batch_scope``: a failing handler's moves go with its rolled-back savepoint)."""
+    pending = PendingMoves()
+    token = _pending.set((conn, pending))
+    try:
+        yield pending
+    finally:
+        _pending.reset(token)
+    await pending.write(conn)
+
+
 async def move_figures(
-    runtime: Runtime,
     conn: Connection,
     found: Moves,
     *,
-    organizers: tuple[uuid.UUID, ...] = (),
-    refresh_last_activity: bool = False,
+    latest: rules.LatestActivity | None = None,
     cases: bool = False,
 ) -> None:
-    """Move the figures (areas, then organisations: one order everywhere) and publish.
+    """Move the figures: with the transaction's other moves when it collects them, else now.
 
-    ``organizers``: organisations whose activity summary is refreshed though no figure of theirs
-    moved; ``cases``: the organisations' moves are a case's, kept per handling organisation.
+    ``latest``: how an activity's change moves its organisers' latest activity; ``cases``: the
+    organisations' moves are a case's, kept per handling organisation.
     """
-    rows = await store.move_area_stats(conn, found.areas)
-    if cases:
-        await store.move_case_summaries(conn, found.organizations)
-    else:
-        summaries = {org: Figures() for org in organizers} | found.organizations
-        await store.move_organization_summaries(
-            conn, dict(sorted(summaries.items())), refresh_last_activity=refresh_last_activity
-        )
-    await publish_area_stats(UnitOfWork(conn, runtime), rows)
+    current = _pending.get()
+    if current is not None and current[0] is conn:
+        current[1].add(found, latest=latest, cases=cases)
+        return
+    async with deferred_moves(conn) as pending:
+        pending.add(found, latest=latest, cases=cases)
 
 
-def handlers(runtime: Runtime) -> dict[str, Handler]:
-    async def move(
-        conn: Connection,
-        found: Moves,
-        *,
-        organizers: tuple[uuid.UUID, ...] = (),
-        refresh_last_activity: bool = False,
-        cases: bool = False,
-    ) -> None:
-        await move_figures(
-            runtime,
-            conn,
-            found,
-            organizers=organizers,
-            refresh_last_activity=refresh_last_activity,
-            cases=cases,
-        )
+def handlers() -> dict[str, Handler]:
+    move = move_figures
 
     async def organization_changed(conn: Connection, event: Event) -> None:
         data = event.data
@@ -160,21 +209,6 @@ def handlers(runtime: Runtime) -> dict[str, Handler]:
         if before == after:
             return  # no change of state: no figure moves
         await move(conn, rules.change(before, after))
-
-    async def activity_changed(conn: Connection, event: Event) -> None:
-        activity_id = uuid.UUID(event.data["activityId"])
-        before = await states.activity_state(conn, activity_id)
-        after = rules.activity_after(before, change_of(event), event.data)
-        if before == after:
-            return
-        await states.save_activity_state(conn, activity_id, after)
-        touched = set(after.organizer_ids) | set(before.organizer_ids if before else ())
-        await move(
-            conn,
-            rules.change(before, after),
-            organizers=tuple(touched),
-            refresh_last_activity=True,
-        )
 
     async def participation_changed(conn: Connection, event: Event) -> None:
         participation_id = uuid.UUID(event.data["participationId"])
@@ -219,12 +253,10 @@ def handlers(runtime: Runtime) -> dict[str, Handler]:
         found = rules.change(before, after)
         await move(conn, rules.with_volunteers(found, volunteers))
 
-    activity_events = ("created", "updated", "published", "started", "completed", "cancelled")
     checked_in = rules.CHECKED_IN_AFTER  # signed-up, withdrawn, checked-in, checked-out
     return {
         "gongjian.organizations.organization.established.v1": organization_changed,
         "gongjian.organizations.organization.dissolved.v1": organization_changed,
-        **{f"{ACTIVITIES}activity.{c}.v1": activity_changed for c in activity_events},
         **{f"{ACTIVITIES}participation.{c}.v1": participation_changed for c in checked_in},
         **{f"{ACTIVITIES}hours.{c}.v1": hours_changed for c in ("verified", "rejected", "added")},
         **joint_work_handlers(move),
@@ -336,10 +368,10 @@ def evidence_handlers() -> dict[str, Handler]:
             conn, org_id, kind=event.data.get("kind"), name=event.data.get("name")
         )
 
-    activity_events = ("created", "updated", "published", "started", "completed", "cancelled")
     return {
         f"{organizations}organization.established.v1": organization_described,
         f"{organizations}organization.renamed.v1": organization_described,
+        **dict.fromkeys(ACTIVITY_EVENTS, keeping(ledger.activity)),  # see activities_changed
         **{
             f"{organizations}membership.{c}.v1": keeping(ledger.membership)
             for c in ("started", "ended")
@@ -348,7 +380,6 @@ def evidence_handlers() -> dict[str, Handler]:
             f"{organizations}leader.{c}.v1": keeping(ledger.leader_post)
             for c in ("appointed", "term-ended")
         },
-        **{f"{ACTIVITIES}activity.{c}.v1": keeping(ledger.activity) for c in activity_events},
         **{
             f"{ACTIVITIES}participation.{c}.v1": keeping(ledger.participation)
             for c in ledger.PARTICIPATION_STATUS_AFTER
@@ -372,12 +403,40 @@ def evidence_handlers() -> dict[str, Handler]:
     }
 
 
+async def activities_changed(conn: Connection, events: list[Event]) -> None:
+    """A run of activity events at once (the busiest source: imports, a district's calendar):
+    the states read and locked in one statement, each event applied in order in memory, the
+    states and the evidence ledger's rows kept in one pipelined statement each, the figures
+    moved with the transaction's other moves. The same effect as one event at a time."""
+    ids = [uuid.UUID(e.data["activityId"]) for e in events]
+    current = await states.activity_states(conn, ids)
+    found: list[tuple[Moves, rules.LatestActivity]] = []
+    changed: set[uuid.UUID] = set()
+    for event, activity_id in zip(events, ids, strict=True):
+        before = current.get(activity_id)
+        after = rules.activity_after(before, change_of(event), event.data)
+        if before == after:
+            continue
+        current[activity_id] = after
+        changed.add(activity_id)
+        found.append((rules.change(before, after), rules.latest_activity(before, after)))
+    await states.save_activity_states(conn, {a: current[a] for a in changed})
+    for moves, latest in found:  # after the states: a recounted latest is read from them
+        await move_figures(conn, moves, latest=latest)
+    ledger_rows = [(ledger.activity(change_of(e), e.data), e) for e in events]
+    await evidence_store.record_many(conn, ledger_rows, clock.now())
+
+
 def consumers(runtime: Runtime) -> list[ConsumerSpec]:
     settings = runtime.settings
     return [
         ConsumerSpec(
             name=f"{settings.topic_namespace}evaluation.stats",
             topics=(settings.topic(ORGANIZATIONS_TOPIC), settings.topic(ACTIVITIES_TOPIC)),
-            handlers=with_evidence(handlers(runtime)),
+            handlers={  # activity events: applied a run at a time (``activities_changed``)
+                t: h for t, h in with_evidence(handlers()).items() if t not in ACTIVITY_EVENTS
+            },
+            batch_handlers=dict.fromkeys(ACTIVITY_EVENTS, activities_changed),
+            batch_scope=deferred_moves,
         )
     ]

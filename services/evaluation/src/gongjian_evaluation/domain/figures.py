@@ -67,13 +67,16 @@ class Figures:
     venture_people_led: int = 0
 
     def __add__(self, other: Figures) -> Figures:
-        return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+        return Figures(*(getattr(self, n) + getattr(other, n) for n in _FIGURES))
 
     def __neg__(self) -> Figures:
-        return Figures(*(-getattr(self, f.name) for f in fields(self)))
+        return Figures(*(-getattr(self, n) for n in _FIGURES))
 
     def __bool__(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self))
+        return any(getattr(self, n) for n in _FIGURES)
+
+
+_FIGURES = tuple(f.name for f in fields(Figures))  # read once: ``fields`` is slow per call
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,29 @@ class ActivityState:
             ),
             self.organizer_ids,
         )
+
+
+@dataclass(frozen=True)
+class LatestActivity:
+    """How an activity's change moves its organisers' latest activity (最近活动时间): a later
+    start simply raises it (``raised``); a start that leaves, moves earlier or is cancelled may
+    have been the latest, so those organisers' latest is read again (``recount``)."""
+
+    raised: dict[uuid.UUID, datetime] = field(default_factory=dict)
+    recount: frozenset[uuid.UUID] = frozenset()
+
+
+def latest_activity(before: ActivityState | None, after: ActivityState) -> LatestActivity:
+    def starts(state: ActivityState | None) -> dict[uuid.UUID, datetime]:
+        if state is None or state.status == "CANCELLED" or state.starts_at is None:
+            return {}
+        return dict.fromkeys(state.organizer_ids, state.starts_at)
+
+    was, now = starts(before), starts(after)
+    return LatestActivity(
+        raised=now,
+        recount=frozenset(org for org, at in was.items() if org not in now or now[org] < at),
+    )
 
 
 def activity_after(

@@ -10,8 +10,10 @@ repeated or empty event is not "late evidence").
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
+from itertools import groupby
 
 from gongjian_evaluation.domain.evidence import COLUMNS, Evidence
 from gongjian_kit.db import Connection
@@ -57,10 +59,8 @@ def _upsert_sql(kept: frozenset[str]) -> str:
     )
 
 
-async def record(conn: Connection, row: Evidence, event: Event, received_at: datetime) -> None:
-    """Keep ``row`` as ``event`` leaves it (arrived at ``received_at``)."""
-    await conn.execute(
-        _upsert_sql(row.kept),
+def _arguments(row: Evidence, event: Event, received_at: datetime) -> tuple[object, ...]:
+    return (
         row.kind.value,
         row.source_id,
         list(row.organization_ids),
@@ -83,6 +83,20 @@ async def record(conn: Connection, row: Evidence, event: Event, received_at: dat
         event.time,
         received_at,
     )
+
+
+async def record(conn: Connection, row: Evidence, event: Event, received_at: datetime) -> None:
+    """Keep ``row`` as ``event`` leaves it (arrived at ``received_at``)."""
+    await record_many(conn, [(row, event)], received_at)
+
+
+async def record_many(
+    conn: Connection, rows: Sequence[tuple[Evidence, Event]], received_at: datetime
+) -> None:
+    """Keep each row as its event leaves it, in order (the same as one by one): each run of
+    rows with one statement goes as one pipelined ``executemany``."""
+    for sql, run in groupby(rows, key=lambda kept: _upsert_sql(kept[0].kept)):
+        await conn.executemany(sql, [_arguments(row, event, received_at) for row, event in run])
 
 
 async def describe_organization(

@@ -8,7 +8,10 @@ in a rebalance from reading a state the first is replacing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date
+
+from asyncpg import Record
 
 from gongjian_evaluation.domain.figures import (
     ActivityState,
@@ -42,14 +45,10 @@ async def save_organization(
     )
 
 
-async def activity_state(conn: Connection, activity_id: uuid.UUID) -> ActivityState | None:
-    row = await conn.fetchrow(
-        "SELECT area_code, organizer_ids, status, people_served, starts_at FROM activity_state "
-        "WHERE activity_id = $1 FOR UPDATE",
-        activity_id,
-    )
-    if row is None:
-        return None
+_ACTIVITY_STATE = "SELECT activity_id, area_code, organizer_ids, status, people_served, starts_at "
+
+
+def _activity(row: Record) -> ActivityState:
     return ActivityState(
         area_code=row["area_code"],
         organizer_ids=tuple(row["organizer_ids"]),
@@ -59,21 +58,47 @@ async def activity_state(conn: Connection, activity_id: uuid.UUID) -> ActivitySt
     )
 
 
+async def activity_state(conn: Connection, activity_id: uuid.UUID) -> ActivityState | None:
+    return (await activity_states(conn, [activity_id])).get(activity_id)
+
+
+async def activity_states(
+    conn: Connection, activity_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, ActivityState]:
+    """The kept states of these activities (those known), locked in the order of their ids."""
+    rows = await conn.fetch(
+        _ACTIVITY_STATE + "FROM activity_state WHERE activity_id = ANY($1::uuid[]) "
+        "ORDER BY activity_id FOR UPDATE",
+        sorted(set(activity_ids)),
+    )
+    return {row["activity_id"]: _activity(row) for row in rows}
+
+
 async def save_activity_state(
     conn: Connection, activity_id: uuid.UUID, state: ActivityState
 ) -> None:
-    await conn.execute(
+    await save_activity_states(conn, {activity_id: state})
+
+
+async def save_activity_states(conn: Connection, kept: dict[uuid.UUID, ActivityState]) -> None:
+    """Keep each activity's state (one pipelined statement for all)."""
+    await conn.executemany(
         "INSERT INTO activity_state "
         "  (activity_id, area_code, organizer_ids, status, people_served, starts_at) "
         "VALUES ($1, $2, $3, $4, $5, $6) "
         "ON CONFLICT (activity_id) DO UPDATE SET area_code = $2, organizer_ids = $3, "
         "  status = $4, people_served = $5, starts_at = $6",
-        activity_id,
-        state.area_code,
-        list(state.organizer_ids),
-        state.status,
-        state.people_served,
-        state.starts_at,
+        [
+            (
+                activity_id,
+                state.area_code,
+                list(state.organizer_ids),
+                state.status,
+                state.people_served,
+                state.starts_at,
+            )
+            for activity_id, state in sorted(kept.items())
+        ],
     )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from collections.abc import Collection, Mapping
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -116,39 +117,50 @@ async def move_case_summaries(conn: Connection, moves: dict[uuid.UUID, Figures])
 
 
 async def move_organization_summaries(
-    conn: Connection, moves: dict[uuid.UUID, Figures], *, refresh_last_activity: bool = False
+    conn: Connection,
+    moves: dict[uuid.UUID, Figures],
+    *,
+    latest: Mapping[uuid.UUID, datetime] | None = None,
+    recount: Collection[uuid.UUID] = (),
 ) -> None:
     """Move each organisation's figures by its change (rows locked in the order of ``moves``).
 
-    ``refresh_last_activity``: also read each one's latest activity again from the activity
-    states (after an activity's start, status or organisers changed).
+    ``latest``: a start that may raise an organisation's latest activity; ``recount``:
+    organisations whose latest activity is read again from the activity states (one of theirs
+    was cancelled, moved earlier or lost them as organiser).
     """
     if not moves:
         return
     changes = list(moves.values())
+    raised = latest or {}
     await conn.execute(
         "INSERT INTO organization_activity_summary AS s (organization_id, activity_count, "
         "  completed_count, people_served, volunteer_hours, last_activity_at) "
-        "SELECT o, a, d, p, h, CASE WHEN $6 THEN ("
-        "    SELECT max(st.starts_at) FROM activity_state st "
-        "    WHERE st.organizer_ids @> ARRAY[o] AND st.status <> 'CANCELLED') END "
-        "FROM unnest($1::uuid[], $2::int[], $3::int[], $4::bigint[], $5::numeric[]) "
-        "  WITH ORDINALITY AS x(o, a, d, p, h, n) "
+        "SELECT o, a, d, p, h, l FROM unnest($1::uuid[], $2::int[], $3::int[], $4::bigint[], "
+        "  $5::numeric[], $6::timestamptz[]) WITH ORDINALITY AS x(o, a, d, p, h, l, n) "
         "ORDER BY n "
         "ON CONFLICT (organization_id) DO UPDATE SET "
         "  activity_count = s.activity_count + excluded.activity_count, "
         "  completed_count = s.completed_count + excluded.completed_count, "
         "  people_served = s.people_served + excluded.people_served, "
         "  volunteer_hours = s.volunteer_hours + excluded.volunteer_hours, "
-        "  last_activity_at = CASE WHEN $6 THEN excluded.last_activity_at "
-        "    ELSE s.last_activity_at END",
+        "  last_activity_at = greatest(s.last_activity_at, excluded.last_activity_at)",
         list(moves),
         [f.activities for f in changes],
         [f.completed_activities for f in changes],
         [f.people_served for f in changes],
         [f.volunteer_hours for f in changes],
-        refresh_last_activity,
+        [raised.get(org) for org in moves],
     )
+    again = [org for org in moves if org in recount]
+    if again:  # the rows are locked already, in the same order
+        await conn.execute(
+            "UPDATE organization_activity_summary s SET last_activity_at = ("
+            "  SELECT max(st.starts_at) FROM activity_state st "
+            "  WHERE st.organizer_ids @> ARRAY[s.organization_id] AND st.status <> 'CANCELLED') "
+            "WHERE s.organization_id = ANY($1::uuid[])",
+            again,
+        )
 
 
 async def area_stats(conn: Executor, codes: list[str]) -> list[asyncpg.Record | None]:
