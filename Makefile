@@ -43,6 +43,7 @@ bench: install
 	$(UV) run python bench/run_all.py
 	$(UV) run python bench/coverage_scale.py
 	$(UV) run python bench/consumer_throughput.py
+	$(UV) run python bench/dashboard.py
 
 # Fault injection, long run: kill -9 of consumers (50 times), a 30 s broker outage, a PostgreSQL
 # restart, poison and oversized events, two replicas; prints the figures of each scenario.

@@ -2,8 +2,9 @@
 
     uv run python bench/run_all.py [--tries 100] [--requests 2000] [--concurrency 16]
 
-Starts its own stack (PostgreSQL, Tansu, three services, gateway with in-flight deduplication
-off), loads the demo district, then measures:
+Starts its own stack (PostgreSQL, Tansu, three services, gateway as shipped), loads the demo
+district, then measures (each read rotating over 16 district admins' own tokens, so that no two
+requests in flight are the same and the gateway's in-flight deduplication merges none):
   1. event latency: createActivity returning -> activitySummary showing it, through the gateway
      (and the same path inside the system: outbox row written -> evaluation's inbox row written);
   2. requests/s and p50/p99 of the same reads direct to a subgraph and through the gateway,
@@ -37,6 +38,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from dashboard import process_trees
 
 from gongjian_deploy.client import GraphQLClient
 from gongjian_deploy.demo import load_demo
@@ -54,6 +56,11 @@ ORG_LIST = (
 CROSS = """{ organizations(first: 20) { edges { node { name
   activities(first: 3) { totalCount edges { node { title } } }
   activitySummary { activityCount } } } } }"""
+
+
+WRK_ROTATE = Path(__file__).resolve().parent / "wrk_rotate.lua"
+# District admins with their own tokens, one per concurrent request: nothing the gateway merges.
+TOKENS = 16
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -111,46 +118,44 @@ async def pipeline_latency(stack: Stack, limit: int) -> list[float]:
 
 
 async def load(
-    url: str, token: str, query: str, variables: dict, *, requests: int, concurrency: int
+    url: str, tokens: list[str], query: str, variables: dict, *, requests: int, concurrency: int
 ) -> tuple[float, list[float], float | None]:
-    """(requests/s, latencies, mean SQL statements per request if the server reports them)."""
+    """(requests/s, latencies, mean SQL statements per request if the server reports them).
+    Request i carries token i mod len(tokens): no two requests in flight are the same."""
     latencies: list[float] = []
     statements: list[int] = []
     queue = iter(range(requests))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(
-        headers={"authorization": f"Bearer {token}"}, limits=limits, timeout=30
-    ) as http:
+    auth = [{"authorization": f"Bearer {token}"} for token in tokens]
+    async with httpx.AsyncClient(limits=limits, timeout=30) as http:
 
         async def worker() -> None:
-            for _ in queue:
+            for i in queue:
                 started = time.perf_counter()
-                response = await http.post(url, json={"query": query, "variables": variables})
+                response = await http.post(
+                    url,
+                    json={"query": query, "variables": variables},
+                    headers=auth[i % len(auth)],
+                )
                 latencies.append(time.perf_counter() - started)
                 body = response.json()
                 assert "errors" not in body, body
                 if (n := (body.get("extensions") or {}).get("sqlStatements")) is not None:
                     statements.append(n)
 
-        for _ in range(50):  # warm-up: caches, connection pools, JIT
-            await http.post(url, json={"query": query, "variables": variables})
+        for i in range(50):  # warm-up: caches, connection pools, JIT
+            await http.post(
+                url, json={"query": query, "variables": variables}, headers=auth[i % len(auth)]
+            )
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
     return requests / elapsed, latencies, (statistics.mean(statements) if statements else None)
 
 
-WRK_SCRIPT = """
-wrk.method = "POST"
-wrk.headers["content-type"] = "application/json"
-wrk.headers["authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
-wrk.body = os.getenv("BENCH_BODY")
-"""
-
-
 def wrk_load(
     url: str,
-    token: str,
+    tokens: list[str],
     query: str,
     variables: dict,
     *,
@@ -158,44 +163,35 @@ def wrk_load(
     concurrency: int,
     workdir: Path,
 ) -> tuple[float, float, float]:
-    """(requests/s, p50 s, p99 s) measured by wrk (C, epoll): the client costs little CPU."""
-    script = workdir / "graphql.lua"
-    script.write_text(WRK_SCRIPT)
+    """(requests/s, p50 s, p99 s) measured by wrk (C, epoll): the client costs little CPU.
+    Requests rotate over the tokens (wrk_rotate.lua): none in flight is the same as another."""
+    pairs = workdir / "wrk.pairs"
     body = json.dumps({"query": query, "variables": variables})
+    pairs.write_text("".join(f"Bearer {token}\t{body}\n" for token in tokens))
     result = subprocess.run(
-        ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", "-s", str(script), url],
-        env={**os.environ, "BENCH_TOKEN": token, "BENCH_BODY": body},
+        ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "-s", str(WRK_ROTATE), url],
+        env={**os.environ, "BENCH_PAIRS": str(pairs), "BENCH_THREADS": "2"},
         capture_output=True,
         text=True,
         check=True,
     )
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))  # type: ignore[union-attr]
-
-    def quantile(label: str) -> float:
-        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", result.stdout, re.M)
-        assert match, result.stdout
-        return float(match.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[match.group(2)]
-
-    if "Non-2xx" in result.stdout:
+    match = re.search(r"^BENCH (\{.*\})$", result.stdout, re.M)
+    assert match, result.stdout + result.stderr
+    figures = json.loads(match.group(1))
+    if figures["errors"] or figures["non200"]:
         raise RuntimeError(result.stdout)
-    return rate, quantile("50"), quantile("99")
+    return (
+        figures["requests"] / figures["seconds"],
+        figures["p50_us"] / 1e6,
+        figures["p99_us"] / 1e6,
+    )
 
 
 def pss_mib(pid: int) -> float:
     """Proportional set size of a process and its descendants (shared pages split fairly, so
     PostgreSQL's shared buffers are not counted once per backend)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo += children.get(current, [])
+    total = 0
+    for current in process_trees({"": pid})[""]:
         try:
             for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
@@ -203,6 +199,16 @@ def pss_mib(pid: int) -> float:
         except OSError:
             continue
     return total / 1024
+
+
+def district_admins(stack: Stack) -> list[str]:
+    """Tokens of TOKENS district admins, each their own subject."""
+    return [
+        issue_token(
+            stack.config.jwt_secret, subject=f"bench-{i}", roles=["DISTRICT_ADMIN"], area=DISTRICT
+        )
+        for i in range(TOKENS)
+    ]
 
 
 def ms(value: float) -> str:
@@ -224,15 +230,13 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
-    stack = Stack(StackConfig(workdir=workdir, gateway_deduplicate=False))
+    stack = Stack(StackConfig(workdir=workdir))
     try:
         started = time.perf_counter()
         stack.start()
         print(f"stack started in {time.perf_counter() - started:.1f}s (cold PostgreSQL initdb)")
-        token = issue_token(
-            stack.config.jwt_secret, subject="bench", roles=["DISTRICT_ADMIN"], area=DISTRICT
-        )
-        client = GraphQLClient(stack.gateway_url, token)
+        tokens = district_admins(stack)
+        client = GraphQLClient(stack.gateway_url, tokens[0])
         began = time.perf_counter()
         created = load_demo(client)
         print(
@@ -287,7 +291,7 @@ def main() -> None:
             for label, url, query, variables in cases:
                 rate, p50, p99 = wrk_load(
                     url,
-                    token,
+                    tokens,
                     query,
                     variables,
                     seconds=args.seconds,
@@ -303,7 +307,7 @@ def main() -> None:
             rate, latencies, sql = asyncio.run(
                 load(
                     url,
-                    token,
+                    tokens,
                     query,
                     variables,
                     requests=args.requests,
