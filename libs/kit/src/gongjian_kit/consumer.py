@@ -282,9 +282,10 @@ class ConsumerState:
 class EventConsumer:
     """A group consumer with manual commits, applying each fetched batch in one transaction.
 
-    Per batch of one partition: parse the envelopes; in one transaction insert the inbox rows
-    (``ON CONFLICT DO NOTHING`` tells which are new), lock the subjects' applied versions, apply
-    each new, newer event's handler; commit; then commit the offset. When a handler fails
+    Per poll (up to ``batch_size`` records of any of its partitions): parse the envelopes; in one
+    transaction insert the inbox rows (``ON CONFLICT DO NOTHING`` tells which are new), lock the
+    subjects' applied versions, apply each new, newer event's handler; commit; then commit the
+    offsets. A transient failure pauses the poll's partitions and retries them. When a handler fails
     permanently, the batch is applied again with a savepoint per event, so only the bad event is
     left out (and dead-lettered). A redelivered or older event changes nothing.
     """
@@ -370,27 +371,34 @@ class EventConsumer:
             while not self._stopping.is_set():
                 self._resume_due(consumer, backoffs)
                 batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
-                for tp, records in batches.items():
-                    try:
-                        await self._handle_batch(records, dlq)
-                    except Exception as exc:
-                        if not is_transient(exc):
-                            raise
+                if not batches:
+                    continue
+                # Every partition's records of this poll in one transaction (each partition's in
+                # its order; partitions are independent): one commit and one write of the summed
+                # figures per poll, not one per partition.
+                try:
+                    await self._handle_batch([r for rs in batches.values() for r in rs], dlq)
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    for tp, records in batches.items():
                         self._pause(consumer, tp, records[0].offset, backoffs, exc)
-                        continue
-                    # Bounded: a broker that lost its topics (Tansu restarted) refuses the
-                    # commit for ever; reconnecting joins the group afresh (see _LostDataCheck).
-                    await asyncio.wait_for(
-                        consumer.commit({tp: records[-1].offset + 1}), timeout=COMMIT_TIMEOUT_S
+                    continue
+                done = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                # The offsets after the transaction committed: a crash before this line only
+                # redelivers what the inbox drops. Bounded: a broker that lost its topics (Tansu
+                # restarted) refuses the commit for ever; reconnecting joins the group afresh
+                # (see _LostDataCheck).
+                await asyncio.wait_for(consumer.commit(done), timeout=COMMIT_TIMEOUT_S)
+                if stored != epoch:  # offsets committed in this epoch: remember it
+                    await self.pool.execute(
+                        "INSERT INTO consumer_epoch (consumer, epoch) VALUES ($1, $2) "
+                        "ON CONFLICT (consumer) DO UPDATE SET epoch = $2, seen_at = now()",
+                        self.spec.name,
+                        epoch,
                     )
-                    if stored != epoch:  # offsets committed in this epoch: remember it
-                        await self.pool.execute(
-                            "INSERT INTO consumer_epoch (consumer, epoch) VALUES ($1, $2) "
-                            "ON CONFLICT (consumer) DO UPDATE SET epoch = $2, seen_at = now()",
-                            self.spec.name,
-                            epoch,
-                        )
-                        stored, check.reread = epoch, False
+                    stored, check.reread = epoch, False
+                for tp in done:
                     if tp in backoffs:
                         del backoffs[tp]
                         self.state.retrying.pop(f"{tp.topic}/{tp.partition}", None)
@@ -564,10 +572,12 @@ class EventConsumer:
                 async with self.spec.scope(conn):
                     await self._apply_in_runs(conn, todo)
             if changed:
+                # An upsert (the rows exist: locked above) so that the primary key finds each
+                # row; an UPDATE … FROM unnest joined on the "C"-collated subject scanned them all.
                 await conn.execute(
-                    "UPDATE consumer_version c SET version = x.v "
-                    "FROM unnest($2::text[], $3::bigint[]) AS x(s, v) "
-                    "WHERE c.consumer = $1 AND c.subject = x.s",
+                    "INSERT INTO consumer_version AS c (consumer, subject, version) "
+                    "SELECT $1, s, v FROM unnest($2::text[], $3::bigint[]) AS x(s, v) ORDER BY s "
+                    "ON CONFLICT (consumer, subject) DO UPDATE SET version = excluded.version",
                     name,
                     list(changed),
                     list(changed.values()),
