@@ -81,6 +81,9 @@ class Figures:
     def __bool__(self) -> bool:
         return any(_values(self))
 
+    def __hash__(self) -> int:  # a value: equal figures hash alike (never changed in place)
+        return hash(_values(self))
+
 
 _values = operator.attrgetter(*(f.name for f in fields(Figures)))
 
