@@ -15,10 +15,12 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 
 from gongjian_evaluation.events import AREA_STATS_UPDATED, STATS_CHANGED_CHANNEL, area_stats_data
 from gongjian_evaluation.store import stats as store
 from gongjian_kit import clock
+from gongjian_kit.db import PooledConnection, connection_alive
 from gongjian_kit.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -52,11 +54,56 @@ async def publish_dirty_once(runtime: Runtime) -> int:
 
 
 async def publish_area_stats_task(runtime: Runtime, stopping: asyncio.Event) -> None:
-    """Every STATS_POLL_INTERVAL_S until the service stops (a failed pass is retried)."""
-    while not stopping.is_set():
-        try:
-            await publish_dirty_once(runtime)
-        except Exception as exc:
-            log.warning("area stats publisher: %s; retrying", exc)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), timeout=STATS_POLL_INTERVAL_S)
+    """Whenever a consumer marks areas (woken by its NOTIFY on commit), and at least every
+    STATS_POLL_INTERVAL_S for marks whose area was published too recently, until the service
+    stops. A failed pass is retried; a lost LISTEN connection leaves the poll until it is back."""
+    woken = asyncio.Event()
+    listening: PooledConnection | None = None
+
+    def wake(*_: object) -> None:
+        woken.set()
+
+    try:
+        while not stopping.is_set():
+            if listening is None or not connection_alive(listening):
+                listening = await _listen(runtime, listening, wake)
+            woken.clear()
+            try:
+                await publish_dirty_once(runtime)
+            except Exception as exc:
+                log.warning("area stats publisher: %s; retrying", exc)
+            waiting = [asyncio.ensure_future(w.wait()) for w in (stopping, woken)]
+            try:
+                await asyncio.wait(
+                    waiting, timeout=STATS_POLL_INTERVAL_S, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                for future in waiting:
+                    future.cancel()
+    finally:
+        if listening is not None:
+            with contextlib.suppress(Exception):
+                await listening.remove_listener(store.STATS_DIRTY_CHANNEL, wake)
+                await runtime.db.release(listening)
+
+
+async def _listen(
+    runtime: Runtime, old: PooledConnection | None, wake: Callable[..., None]
+) -> PooledConnection | None:
+    """A connection LISTENing for marks (the old one released), or None while it cannot."""
+    if old is not None:
+        with contextlib.suppress(Exception):
+            await runtime.db.release(old)
+    try:
+        conn = await runtime.db.acquire()
+    except Exception as exc:
+        log.warning("area stats publisher: cannot listen (%s); polling", exc)
+        return None
+    try:
+        await conn.add_listener(store.STATS_DIRTY_CHANNEL, wake)
+    except Exception as exc:
+        log.warning("area stats publisher: cannot listen (%s); polling", exc)
+        with contextlib.suppress(Exception):
+            await runtime.db.release(conn)
+        return None
+    return conn

@@ -13,6 +13,9 @@ from gongjian_evaluation.domain.figures import Figures
 from gongjian_kit.areas import area_and_ancestors
 from gongjian_kit.db import Connection, Executor
 
+# NOTIFY channel: areas were marked (the publishers wake instead of waiting for their poll).
+STATS_DIRTY_CHANNEL = "gongjian_stats_dirty"
+
 # Each figure of an area: its column, the ``Figures`` field it moves by, and the SQL type of
 # the change. Statements are built from this table (constants only, never input).
 AREA_FIGURES: tuple[tuple[str, str, str], ...] = (
@@ -217,11 +220,14 @@ async def mark_dirty(conn: Connection, codes: list[str]) -> None:
     mark's row lock even when it is there already: the publisher skips a mark locked by an
     uncommitted change and takes it at its next pass, so no change is published stale."""
     if codes:
+        # …and wake the publishers (NOTIFY is delivered on commit, once per transaction).
         await conn.execute(
-            "INSERT INTO stats_dirty AS d (area_code) "
-            "SELECT c FROM unnest($1::text[]) WITH ORDINALITY AS x(c, n) ORDER BY n "
-            "ON CONFLICT (area_code) DO UPDATE SET since = d.since",
+            "WITH marked AS (INSERT INTO stats_dirty AS d (area_code) "
+            "  SELECT c FROM unnest($1::text[]) WITH ORDINALITY AS x(c, n) ORDER BY n "
+            "  ON CONFLICT (area_code) DO UPDATE SET since = d.since RETURNING 1) "
+            "SELECT pg_notify($2, '') FROM (SELECT count(*) FROM marked) AS m",
             codes,
+            STATS_DIRTY_CHANNEL,
         )
 
 
