@@ -41,6 +41,14 @@ STATUS = """query($p: ID!) { person(id: $p) { id politicalStatus
   politicalStatusHistory { status since } } }"""
 
 
+PERSON_PATH = """query($p: ID!) { person(id: $p) { id recommendations(first: 5) {
+  totalCount edges { node { id stage } } } } }"""
+
+
+PERSON_ENTITY = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Person {
+  recommendations { totalCount } } } }"""
+
+
 def _id_number(born: str, serial: int) -> str:
     first17 = f"330106{born}{serial % 1000:03d}"
     return first17 + id_check_char(first17)
@@ -173,6 +181,24 @@ def test_a_league_member_becomes_a_party_member(stack: Stack) -> None:
     )
     assert stranger.data(ONE, {"r": rid})["recommendation"] is None
     assert stranger.data(LIST, {"a": community})["recommendations"]["totalCount"] == 0
+
+    # On the person, beside their record in organizations: themself and the area's admin see
+    # the path; the stranger ORG_ADMIN an empty list; an assessor (no personal data) null.
+    me = GraphQLClient(stack.gateway_url, token_for(stack, "MEMBER", community, person=person))
+    for reader in (me, admin):
+        path = reader.data(PERSON_PATH, {"p": person})["person"]["recommendations"]
+        assert path["totalCount"] == 1
+        assert [(e["node"]["id"], e["node"]["stage"]) for e in path["edges"]] == [
+            (rid, "FULL_MEMBER")
+        ]
+    # The evaluation subgraph as the gateway calls it: the stranger ORG_ADMIN lists nothing of
+    # another organisation's recommendation; an assessor (records, no personal data) gets null.
+    evaluation = stack.service_url("evaluation")
+    for role, orgs, expected in (("ORG_ADMIN", [union], 0), ("ASSESSOR", None, None)):
+        direct = district.client(role, community, orgs, url=evaluation)
+        entity = direct.data(PERSON_ENTITY, {"r": [{"__typename": "Person", "id": person}]})
+        found = entity["_entities"][0]["recommendations"]
+        assert (found if found is None else found["totalCount"]) == expected, (role, found)
 
 
 def test_under_age_and_stopping(stack: Stack) -> None:

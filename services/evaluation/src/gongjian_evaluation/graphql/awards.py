@@ -44,9 +44,13 @@ from gongjian_kit.gql import (
 from gongjian_kit.policy import Action, Resource
 
 if TYPE_CHECKING:
+    from gongjian_evaluation.graphql.recommendations import Recommendation
     from gongjian_evaluation.graphql.schema import Organization
 
 OrganizationRef = Annotated["Organization", strawberry.lazy("gongjian_evaluation.graphql.schema")]
+RecommendationRef = Annotated[
+    "Recommendation", strawberry.lazy("gongjian_evaluation.graphql.recommendations")
+]
 R = TypeVar("R")
 
 AwardTitle = strawberry.enum(
@@ -303,8 +307,12 @@ class Person:
         public = policy.allows(caller, Resource.RECORDS) and (
             policy.reach(caller, Resource.RECORDS).area
         )
-        grants = frozenset({Resource.RECORDS}) if public else frozenset()
-        return cls(id=strawberry.ID(str(person_id)), grants=grants)
+        grants = {Resource.RECORDS} if public else set()
+        # Their 推优 path is personal data: for those who read some of it (the area's admins,
+        # the recommending organisations' admins, the person themself; narrowed in SQL).
+        if policy.allows(caller, Resource.PERSONAL):
+            grants.add(Resource.PERSONAL)
+        return cls(id=strawberry.ID(str(person_id)), grants=frozenset(grants))
 
     @classmethod
     def resolve_reference(cls, info: Info, id: strawberry.ID) -> Person:
@@ -319,6 +327,18 @@ class Person:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Award] | None:
         return await awards_of_subject(info, uuid.UUID(self.id), first, after)
+
+    @strawberry.field(
+        description="推优入党记录，最新的在前（本人、区划管理员、推荐组织的管理员）；无权查看时为 "
+        "null / Their recommendations to the Party, newest first (themself, the area's admins, "
+        "the recommending organisations' admins); null for others"
+    )
+    async def recommendations(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[RecommendationRef] | None:
+        from gongjian_evaluation.graphql.recommendations import of_person  # noqa: PLC0415
+
+        return await of_person(info, uuid.UUID(self.id), first, after)
 
 
 # Root fields -------------------------------------------------------------------------------
@@ -597,6 +617,7 @@ RULES: dict[str, Rule] = {
     entity_key("Person"): Gate(Resource.PERSON_NAME),
     "Person.id": Held(Resource.PERSON_NAME),
     "Person.awards": Graded(RECORDS),
+    "Person.recommendations": Graded(Resource.PERSONAL),
     # An organisation's awards (the field is on the Organization entity of graphql/schema.py).
     "Organization.awards": Held(RECORDS),
     **connection_rules("Award", RECORDS),

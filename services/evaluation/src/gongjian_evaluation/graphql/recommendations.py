@@ -3,6 +3,7 @@ recommending organisation (推优质量): thin adapters over usecases/recommenda
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
@@ -157,6 +158,26 @@ class RecommendationConversion:
 
 def _rate(converted: int, recommended: int) -> float | None:
     return round(converted / recommended, 4) if recommended else None
+
+
+async def of_person(
+    info: Info, person_id: uuid.UUID, first: int | None, after: str | None
+) -> Connection[Recommendation]:
+    """A person's recommendations, newest first: of those the caller may list at all."""
+    ctx = context_of(info)
+    limit, position = page_size(first), decode_cursor(after)
+    filters = usecases.recommendation_filter(ctx.caller, None)
+    if filters is None or filters.person_id not in (None, person_id):
+        return make_connection([], [], limit, position is not None, _zero)
+    filters = dataclasses.replace(filters, person_id=person_id)
+    rows = await store.page(ctx.runtime.db, filters, position, limit + 1)
+    return make_connection(
+        [Recommendation.from_row(r) for r in rows],
+        [r["seq"] for r in rows],
+        limit,
+        position is not None,
+        lambda: store.count(ctx.runtime.db, filters),
+    )
 
 
 @strawberry.type
