@@ -414,18 +414,8 @@ async def copy_coverage(organizations_dsn: str, evaluation_dsn: str) -> None:
     source = await asyncpg.connect(organizations_dsn)
     target = await asyncpg.connect(evaluation_dsn)
     try:
-        columns = {
-            r["column_name"]
-            for r in await source.fetch(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_name = 'area_coverage'"
-            )
-        }
-        required = "units_required" if "units_required" in columns else "required"
-        covered = "units_covered" if "units_covered" in columns else "covered"
         rows = await source.fetch(
-            f"SELECT area_code, family, {required} AS required, {covered} AS covered "
-            "FROM area_coverage"
+            "SELECT area_code, family, required, covered_required AS covered FROM area_coverage"
         )
         await target.executemany(
             "INSERT INTO area_coverage (area_code, family, required, covered) "
@@ -625,6 +615,27 @@ def measure(
         )
         print("\n".join(table([gateway, direct], direct)))
         runs[f"gateway{suffix}"], runs[f"direct{suffix}"] = gateway, direct
+    if args.floor:
+        # What a request costs before it does anything: the gateway answering { __typename }
+        # itself (JWT, parse, validate, HTTP), and a subgraph doing the same direct.
+        empty = write_pairs(workdir / "empty.pairs", pairs, "{ __typename }")
+        floors = [
+            wrk(
+                "floor: { __typename } at the gateway",
+                stack.gateway_url,
+                empty,
+                args.seconds,
+                stack.pids(),
+            ),
+            wrk(
+                "floor: { __typename } at organizations",
+                stack.service_url("organizations"),
+                empty,
+                args.seconds,
+                stack.pids(),
+            ),
+        ]
+        print("\n".join(table(floors, runs[next(k for k in runs if k.startswith("direct"))])[2:]))
     if args.profile:
         run = profile(stack, dashboard, args.seconds, args.out, scale)
         print("\n".join(table([run], runs[next(k for k in runs if k.startswith("direct"))])))
@@ -687,6 +698,7 @@ def main() -> None:
     parser.add_argument("--participations", type=int, default=1_000_000, help="district ledger")
     parser.add_argument("--environment", default="production", help="of every part")
     parser.add_argument("--profile", action="store_true", help="py-spy + node --cpu-prof")
+    parser.add_argument("--floor", action="store_true", help="also { __typename } alone")
     parser.add_argument("--out", type=Path, default=HERE / "out", help="where profiles go")
     parser.add_argument(
         "--env",

@@ -142,9 +142,10 @@ def test_the_cheaper_cousin_of_the_worst_query_costs_a_bounded_number_of_stateme
             # statement per reading field; with 8 organisations of 5 members each, a statement
             # per object would be hundreds.
             assert spent["organizations"] <= len(READS), (n, runs)
-            # Activities: pages, counts, organisers' areas. Evaluation: the summaries.
+            # Activities: pages, counts, organisers' areas. Evaluation: the summaries (none
+            # when its response cache answers the repeated request: gongjian_kit.response_cache).
             assert spent["activities"] == 3, (n, runs)
-            assert spent["evaluation"] == 1, (n, runs)
+            assert spent["evaluation"] in (0, 1), (n, runs)
 
 
 def test_the_worst_query_itself_is_refused_by_its_cost(town: District):

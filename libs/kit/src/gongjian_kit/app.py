@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,12 @@ from gongjian_kit.hardening import GATEWAY_HEADER, from_gateway
 from gongjian_kit.kafka import broker_reachable, ensure_topics
 from gongjian_kit.migrations import migrate
 from gongjian_kit.outbox import OutboxRelay
+from gongjian_kit.response_cache import (
+    CachedGraphQL,
+    ResponseCache,
+    ResponseCacheSpec,
+    listen_for_changes,
+)
 from gongjian_kit.retention import Retention, run_retention
 from gongjian_kit.runtime import Runtime
 from gongjian_kit.settings import ServiceSettings
@@ -58,6 +65,9 @@ class ServiceDefinition:
     # Documents served at /files/<service>/<prefix><rest> behind signed links (gongjian_kit.files):
     # prefix (e.g. "certificates/") → handler called with the rest.
     files: Mapping[str, FileHandler] = field(default_factory=dict)
+    # Answers that may be kept in memory: fields that change only by events, and the NOTIFY
+    # channels that tell of each change (gongjian_kit.response_cache).
+    response_cache: ResponseCacheSpec | None = None
 
 
 class GongjianGraphQL(GraphQL[RequestContext, None]):
@@ -96,7 +106,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         verifier=TokenVerifier(settings),
     )
     schema = definition.schema_factory(settings)
-    graphql_app = GongjianGraphQL(runtime, schema, ide=settings.is_development)
+    graphql_app, endpoint, background = graphql_endpoint(definition, settings, runtime, schema)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -147,7 +157,7 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
             )
         tasks = [asyncio.create_task(relay.run(), name=f"{definition.name}-relay")]
         tasks += [asyncio.create_task(c.run(), name=c.spec.name) for c in consumers]
-        tasks += [asyncio.create_task(task(runtime, stopping)) for task in definition.background]
+        tasks += [asyncio.create_task(task(runtime, stopping)) for task in background]
         retention = Retention(settings.outbox_retention_days, settings.inbox_retention_days)
         tasks.append(
             asyncio.create_task(
@@ -184,7 +194,11 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     routes = [
-        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Route(
+            "/graphql",
+            endpoint,
+            methods=["GET", "POST"],
+        ),
         WebSocketRoute("/graphql", graphql_app),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -205,6 +219,28 @@ def create_app(definition: ServiceDefinition, settings: ServiceSettings | None =
     )
     app.state.runtime = runtime
     return app
+
+
+def graphql_endpoint(
+    definition: ServiceDefinition,
+    settings: ServiceSettings,
+    runtime: Runtime,
+    schema: strawberry.Schema,
+) -> tuple[GongjianGraphQL, Any, list[BackgroundTask]]:
+    """strawberry's view (WebSocket), what answers POST /graphql (the view, behind the response
+    cache when the service keeps answers) and the background tasks (the cache's listener)."""
+    graphql_app = GongjianGraphQL(runtime, schema, ide=settings.is_development)
+    spec = definition.response_cache
+    if spec is None or settings.response_cache_max_age_s <= 0:
+        return graphql_app, graphql_app, list(definition.background)
+    cache = ResponseCache(spec, schema._schema, settings.response_cache_max_age_s)
+    runtime.extras["response_cache"] = cache
+    listener = partial(listen_for_changes, cache=cache)
+    return (
+        graphql_app,
+        CachedGraphQL(graphql_app, cache, runtime),
+        [*definition.background, listener],
+    )
 
 
 class ConfigurationError(RuntimeError):

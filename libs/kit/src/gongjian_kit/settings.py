@@ -73,6 +73,9 @@ class ServiceSettings(BaseSettings):
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000
+    # Longest an answer kept by the response cache may be served (gongjian_kit.response_cache;
+    # notifications clear it sooner); 0 turns the cache off.
+    response_cache_max_age_s: float = 1.0
 
     # Personal data key rotation (gongjian_kit.personal_data): new ciphertexts name this version
     # of PERSONAL_DATA_KEY; PERSONAL_DATA_OLD_KEYS ("version:base64key,…") stay readable until
