@@ -9,6 +9,7 @@ repeated or empty event is not "late evidence").
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -38,9 +39,38 @@ _NEWER = (
 )
 
 
+# Each inserted column's SQL type, for the arrays of ``record_many`` (organisation ids and attrs
+# travel as text: PostgreSQL's unnest cannot take an array of arrays of different lengths).
+_TYPES = {
+    "source_kind": "text",
+    "source_id": "uuid",
+    "organization_ids": "text",
+    "person_id": "uuid",
+    "parent_id": "uuid",
+    "area_code": "text",
+    "occurred_on": "date",
+    "until_on": "date",
+    "due_on": "date",
+    "status": "text",
+    "category": "text",
+    "hours": "numeric",
+    "satisfaction": "smallint",
+    "on_time": "bool",
+    "checked_in": "bool",
+    "attrs": "text",
+    "last_event_id": "uuid",
+    "last_event_type": "text",
+    "last_version": "bigint",
+    "last_event_at": "timestamptz",
+    "received_at": "timestamptz",
+}
+_CASTS = {"organization_ids": "::uuid[]", "attrs": "::jsonb"}
+
+
 @cache
 def _upsert_sql(kept: frozenset[str]) -> str:
-    """The upsert for an event that does not tell the ``kept`` columns (constants only)."""
+    """The upsert of many rows (each of a different source) for events that do not tell the
+    ``kept`` columns (constants only)."""
     after = {c: f"evidence.{c}" if c in kept else f"excluded.{c}" for c in COLUMNS}
     after["attrs"] = "evidence.attrs || excluded.attrs"
     before = ", ".join(f"evidence.{c}" for c in after)
@@ -49,10 +79,13 @@ def _upsert_sql(kept: frozenset[str]) -> str:
         f"{c} = CASE WHEN {changed} THEN excluded.{c} ELSE evidence.{c} END"
         for c in ("last_event_id", "last_event_type", "received_at")
     )
-    params = ", ".join(f"${n}" for n in range(1, len(_INSERT_COLUMNS) + 1))
+    arrays = ", ".join(f"${n}::{_TYPES[c]}[]" for n, c in enumerate(_INSERT_COLUMNS, 1))
+    values = ", ".join(f"x.{c}{_CASTS.get(c, '')}" for c in _INSERT_COLUMNS)
     sets = ", ".join(f"{c} = {value}" for c, value in after.items())
     return (
-        f"INSERT INTO evidence AS evidence ({', '.join(_INSERT_COLUMNS)}) VALUES ({params}) "
+        f"INSERT INTO evidence AS evidence ({', '.join(_INSERT_COLUMNS)}) "
+        f"SELECT {values} FROM unnest({arrays}) "
+        f"  WITH ORDINALITY AS x({', '.join(_INSERT_COLUMNS)}, n) ORDER BY n "
         f"ON CONFLICT (source_kind, source_id) DO UPDATE SET {last}, {sets}, "
         "last_version = excluded.last_version, last_event_at = excluded.last_event_at "
         f"WHERE {_NEWER}"
@@ -63,7 +96,7 @@ def _arguments(row: Evidence, event: Event, received_at: datetime) -> tuple[obje
     return (
         row.kind.value,
         row.source_id,
-        list(row.organization_ids),
+        "{" + ",".join(map(str, row.organization_ids)) + "}",
         row.person_id,
         row.parent_id,
         row.area_code,
@@ -76,7 +109,7 @@ def _arguments(row: Evidence, event: Event, received_at: datetime) -> tuple[obje
         row.satisfaction,
         row.on_time,
         row.checked_in,
-        row.attrs,
+        json.dumps(row.attrs),
         uuid.UUID(event.id),
         event.type,
         event.version,
@@ -93,10 +126,23 @@ async def record(conn: Connection, row: Evidence, event: Event, received_at: dat
 async def record_many(
     conn: Connection, rows: Sequence[tuple[Evidence, Event]], received_at: datetime
 ) -> None:
-    """Keep each row as its event leaves it, in order (the same as one by one): each run of
-    rows with one statement goes as one pipelined ``executemany``."""
+    """Keep each row as its event leaves it, with the effect of one by one in order.
+
+    One statement per run of rows with one upsert (the same ``kept`` columns) and per
+    generation in it: a source's first row of the run, then its second, … (a statement may
+    change a row only once).
+    """
     for sql, run in groupby(rows, key=lambda kept: _upsert_sql(kept[0].kept)):
-        await conn.executemany(sql, [_arguments(row, event, received_at) for row, event in run])
+        generations: list[list[tuple[object, ...]]] = []
+        seen: dict[tuple[str, uuid.UUID], int] = {}
+        for row, event in run:
+            key = (row.kind.value, row.source_id)
+            seen[key] = seen.get(key, -1) + 1
+            if seen[key] == len(generations):
+                generations.append([])
+            generations[seen[key]].append(_arguments(row, event, received_at))
+        for generation in generations:
+            await conn.execute(sql, *(list(column) for column in zip(*generation, strict=True)))
 
 
 async def describe_organization(

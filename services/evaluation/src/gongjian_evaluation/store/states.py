@@ -81,24 +81,26 @@ async def save_activity_state(
 
 
 async def save_activity_states(conn: Connection, kept: dict[uuid.UUID, ActivityState]) -> None:
-    """Keep each activity's state (one pipelined statement for all)."""
-    await conn.executemany(
+    """Keep each activity's state: one statement for all (organisers travel as text: unnest
+    cannot take arrays of different lengths)."""
+    if not kept:
+        return
+    ordered = sorted(kept.items())
+    await conn.execute(
         "INSERT INTO activity_state "
         "  (activity_id, area_code, organizer_ids, status, people_served, starts_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) "
-        "ON CONFLICT (activity_id) DO UPDATE SET area_code = $2, organizer_ids = $3, "
-        "  status = $4, people_served = $5, starts_at = $6",
-        [
-            (
-                activity_id,
-                state.area_code,
-                list(state.organizer_ids),
-                state.status,
-                state.people_served,
-                state.starts_at,
-            )
-            for activity_id, state in sorted(kept.items())
-        ],
+        "SELECT i, a, o::uuid[], s, p, t FROM unnest($1::uuid[], $2::text[], $3::text[], "
+        "  $4::text[], $5::int[], $6::timestamptz[]) WITH ORDINALITY AS x(i, a, o, s, p, t, n) "
+        "ORDER BY n "
+        "ON CONFLICT (activity_id) DO UPDATE SET area_code = excluded.area_code, "
+        "  organizer_ids = excluded.organizer_ids, status = excluded.status, "
+        "  people_served = excluded.people_served, starts_at = excluded.starts_at",
+        [activity_id for activity_id, _ in ordered],
+        [state.area_code for _, state in ordered],
+        ["{" + ",".join(map(str, state.organizer_ids)) + "}" for _, state in ordered],
+        [state.status for _, state in ordered],
+        [state.people_served for _, state in ordered],
+        [state.starts_at for _, state in ordered],
     )
 
 
