@@ -38,6 +38,8 @@ REGISTER = """mutation($i: RegisterPersonInput!) { registerPerson(input: $i) {
 MEMBER = """mutation($i: StartMembershipInput!) { startMembership(input: $i) {
   membership { id } errors { field code } } }"""
 STATS = "query($a: String!) { areaStats(areaCode: $a) { areaCode organizationCount } }"
+COVERAGE = """query($a: String!) { areaStats(areaCode: $a) {
+  coverage { family required covered } } }"""
 
 
 @dataclass
@@ -140,7 +142,7 @@ def world(stack: Stack) -> tuple[District, list[Person]]:
     mark_starts(stack)
     district = District(stack)
     community = district.communities[0]
-    org = district.organization(community, [district.unit(community)])
+    org = district.organization(community, [district.unit(community, partyMembers=5)])
     people = []
     for i, (name, born) in enumerate((("欧阳数据", "19900102"), ("司马契约", "19851203"))):
         first17 = f"330106{born}{700 + i:03d}"
@@ -258,6 +260,11 @@ def test_district_stats_follow_the_published_schema_keyed_by_area_and_never_a_na
         latest[district.code]["organizationCount"]
         >= latest[district.streets[0]]["organizationCount"]
     )
+    # Coverage per family travels too, as the API tells it (the message is the current state).
+    for area in (district.code, district.communities[0]):
+        told = district.admin.data(COVERAGE, {"a": area})["areaStats"]["coverage"]
+        assert latest[area]["coverage"] == told, area
+        assert any(c["required"] for c in told), told
 
 
 def test_no_personal_data_on_any_public_topic(world, stack):

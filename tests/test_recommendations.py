@@ -5,9 +5,12 @@ service hears of it and the person's political status becomes PARTY_MEMBER."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from typing import Any
 
+import asyncpg
 import pytest
 
 from gongjian_deploy.client import GraphQLClient
@@ -47,6 +50,20 @@ PERSON_PATH = """query($p: ID!) { person(id: $p) { id recommendations(first: 5) 
 
 PERSON_ENTITY = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Person {
   recommendations { totalCount } } } }"""
+
+
+async def _last_stats_message(stack: Stack, area: str) -> dict[str, Any] | None:
+    """The data of the last area-stats message evaluation wrote for ``area`` (its outbox)."""
+    conn = await asyncpg.connect(stack.database("evaluation"))
+    try:
+        payload = await conn.fetchval(
+            "SELECT payload FROM outbox WHERE event_type LIKE '%area-stats%' AND key = $1 "
+            "ORDER BY id DESC LIMIT 1",
+            area,
+        )
+    finally:
+        await conn.close()
+    return None if payload is None else dict(json.loads(payload)["data"])
 
 
 def _id_number(born: str, serial: int) -> str:
@@ -161,6 +178,15 @@ def test_a_league_member_becomes_a_party_member(stack: Stack) -> None:
     node = listed["edges"][0]["node"]
     assert node["person"]["name"] == "团员小李"
     assert node["stage"] == "FULL_MEMBER"
+
+    # The district's published figures tell 推优 by stage (no one named): the last message of
+    # the community, once the publisher has caught up, counts one FULL_MEMBER.
+    deadline = time.monotonic() + 15
+    while (told := asyncio.run(_last_stats_message(stack, community))) is None or told.get(
+        "recommendationsByStage"
+    ) != [{"key": "FULL_MEMBER", "count": 1}]:
+        assert time.monotonic() < deadline, told
+        time.sleep(0.2)
 
     conversion = admin.data(CONVERSION, {"a": district.code})["recommendationConversion"]
     assert conversion["byOrganization"] == [

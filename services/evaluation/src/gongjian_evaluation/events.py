@@ -111,6 +111,7 @@ class PendingMoves:
     latest: dict[uuid.UUID, datetime] = field(default_factory=dict)  # latest activity raised
     recount: set[uuid.UUID] = field(default_factory=set)  # latest activity to read again
     cases: dict[uuid.UUID, Figures] = field(default_factory=dict)  # per handling organisation
+    marked: set[str] = field(default_factory=set)  # areas whose other published figures moved
 
     def add(
         self,
@@ -148,7 +149,7 @@ class PendingMoves:
             latest=self.latest,
             recount=self.recount,
         )
-        await store.mark_dirty(conn, [r["area_code"] for r in rows])
+        await store.mark_dirty(conn, sorted({r["area_code"] for r in rows} | self.marked))
 
 
 # The moves of the transaction in progress on a connection (set by ``deferred_moves``).
@@ -168,6 +169,16 @@ async def deferred_moves(conn: Connection) -> AsyncIterator[PendingMoves]:
     finally:
         _pending.reset(token)
     await pending.write(conn)
+
+
+async def mark_areas(conn: Connection, codes: list[str]) -> None:
+    """Mark areas for the publisher whose published figures moved outside ``area_stats`` (their
+    coverage): with the transaction's other marks when it collects them, else now."""
+    current = _pending.get()
+    if current is not None and current[0] is conn:
+        current[1].marked.update(codes)
+    else:
+        await store.mark_dirty(conn, sorted(codes))
 
 
 async def move_figures(
@@ -270,7 +281,7 @@ def coverage_handlers() -> dict[str, Handler]:
     async def coverage_changed(conn: Connection, event: Event) -> None:
         data = event.data
         after = data["after"]
-        await store.keep_coverage(
+        moved = await store.keep_coverage(
             conn,
             uuid.UUID(data["unitId"]),
             data["family"],
@@ -278,6 +289,7 @@ def coverage_handlers() -> dict[str, Handler]:
             if after is None
             else (data["areaCode"], bool(after["required"]), bool(after["covered"])),
         )
+        await mark_areas(conn, moved)
 
     return {"gongjian.organizations.coverage.changed.v1": coverage_changed}
 

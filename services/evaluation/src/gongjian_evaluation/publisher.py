@@ -39,7 +39,8 @@ async def publish_dirty_once(runtime: Runtime) -> int:
             rows = await store.take_dirty(uow.conn, BATCH, STATS_PUBLISH_INTERVAL_S)
             if not rows:
                 return published
-            figures = [area_stats_data(r) for r in rows]
+            extras = await store.published_extras(uow.conn, [r["area_code"] for r in rows])
+            figures = [area_stats_data(r) | extras[r["area_code"]] for r in rows]
             await uow.publish_many([(AREA_STATS_UPDATED, f["areaCode"], f) for f in figures])
             await store.keep_months(uow.conn, clock.today().replace(day=1), figures)
             # Every replica LISTENs, so each one's subscribers hear it; delivered on commit.

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from gongjian_evaluation.domain.figures import Figures
-from gongjian_kit.areas import area_and_ancestors
+from gongjian_kit.areas import area_and_ancestors, area_prefix
 from gongjian_kit.db import Connection, Executor
 
 # NOTIFY channel: areas were marked (the publishers wake instead of waiting for their poll).
@@ -231,6 +231,12 @@ async def mark_dirty(conn: Connection, codes: list[str]) -> None:
         )
 
 
+async def mark_with_ancestors(conn: Connection, codes: Collection[str]) -> None:
+    """Mark these areas and every one above them (a change read at publish time, such as a
+    published grade or a 推优 stage, counts in each)."""
+    await mark_dirty(conn, sorted({up for code in codes for up in area_and_ancestors(code)}))
+
+
 async def take_dirty(conn: Connection, limit: int, spacing_s: float) -> list[asyncpg.Record]:
     """Take (delete) up to ``limit`` marks not locked by a change in flight, of areas not
     published in the last ``spacing_s`` seconds, with the areas' current rows; note them as
@@ -337,10 +343,11 @@ async def keep_coverage(
     unit_id: uuid.UUID,
     family: str,
     after: tuple[str, bool, bool] | None,
-) -> None:
+) -> list[str]:
     """Set a unit's coverage of a family to ``after`` (area, required, covered; None: it no
     longer counts) and move its areas' counts (the area and every one above it) by the
-    difference from the state kept before. Setting the same state twice moves nothing."""
+    difference from the state kept before. Setting the same state twice moves nothing.
+    Returns the areas whose counts moved."""
     before = await conn.fetchrow(
         "SELECT area_code, required, covered FROM coverage_state "
         "WHERE unit_id = $1 AND family = $2 FOR UPDATE",
@@ -382,6 +389,7 @@ async def keep_coverage(
             [m[0] for _, m in moving],
             [m[1] for _, m in moving],
         )
+    return [a for a, _ in moving]
 
 
 async def coverage(conn: Executor, code: str) -> list[asyncpg.Record]:
@@ -390,3 +398,35 @@ async def coverage(conn: Executor, code: str) -> list[asyncpg.Record]:
         "SELECT family, required, covered FROM area_coverage WHERE area_code = $1 ORDER BY family",
         code,
     )
+
+
+async def published_extras(conn: Executor, codes: list[str]) -> dict[str, dict[str, Any]]:
+    """What an area's message tells beside its counters, for many areas at once: coverage per
+    family, published grades and 推优 by stage (of the area and everything beneath it)."""
+    extras: dict[str, dict[str, Any]] = {
+        code: {"coverage": [], "assessmentGrades": [], "recommendationsByStage": []}
+        for code in codes
+    }
+    for row in await conn.fetch(
+        "SELECT area_code, family, required, covered FROM area_coverage "
+        "WHERE area_code = ANY($1::text[]) ORDER BY area_code, family",
+        codes,
+    ):
+        extras[row["area_code"]]["coverage"].append(
+            {"family": row["family"], "required": row["required"], "covered": row["covered"]}
+        )
+    prefixes = [area_prefix(code) + "%" for code in codes]
+    counted = (
+        ("assessmentGrades", "SELECT a.code, s.grade AS key, count(*)::int AS count "
+         "FROM unnest($1::text[], $2::text[]) AS a(code, prefix) JOIN assessment s "
+         "ON s.area_code LIKE a.prefix AND s.status = 'PUBLISHED' AND s.grade IS NOT NULL "
+         "GROUP BY 1, 2 ORDER BY 1, 2"),
+        ("recommendationsByStage", "SELECT a.code, CASE WHEN r.stopped_on IS NULL THEN r.stage "
+         "ELSE 'STOPPED' END AS key, count(*)::int AS count "
+         "FROM unnest($1::text[], $2::text[]) AS a(code, prefix) JOIN recommendation r "
+         "ON r.area_code LIKE a.prefix GROUP BY 1, 2 ORDER BY 1, 2"),
+    )  # fmt: skip
+    for name, sql in counted:
+        for row in await conn.fetch(sql, codes, prefixes):
+            extras[row["code"]][name].append({"key": row["key"], "count": row["count"]})
+    return extras

@@ -26,6 +26,7 @@ from gongjian_evaluation.settings import evaluation_settings
 from gongjian_evaluation.store import assessments as store
 from gongjian_evaluation.store import metrics as metric_store
 from gongjian_evaluation.store import schemes as scheme_store
+from gongjian_evaluation.store import stats as stats_store
 from gongjian_kit import clock, policy
 from gongjian_kit.areas import area_prefix, is_area_code
 from gongjian_kit.auth import Caller
@@ -792,6 +793,8 @@ async def publish_cycle(runtime: Runtime, caller: Caller, cycle_id: uuid.UUID) -
         at = clock.now()
         published = await store.publish_results(uow.conn, results, at)
         updated = await store.update_cycle(uow.conn, cycle_id, published_at=at)
+        # The grade distribution of every area with a published subject (and above) moved.
+        await stats_store.mark_with_ancestors(uow.conn, {r["area_code"] for r in rows})
         await uow.publish_many(
             [
                 (f"{EVENT}assessment.published.v1", str(r["id"]), assessment_data(r, cycle))

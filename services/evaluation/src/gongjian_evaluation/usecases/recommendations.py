@@ -27,6 +27,7 @@ from gongjian_evaluation.domain import recommendations as domain
 from gongjian_evaluation.domain.recommendations import Stage
 from gongjian_evaluation.settings import evaluation_settings
 from gongjian_evaluation.store import recommendations as store
+from gongjian_evaluation.store import stats as stats_store
 from gongjian_evaluation.usecases.assessments import RefusedError, refuse
 from gongjian_kit import clock, policy
 from gongjian_kit.auth import Caller
@@ -253,6 +254,7 @@ async def recommend(
                 "The person already has a recommendation under way",
             )
         await uow.publish(f"{EVENT}recommended.v1", str(row["id"]), event_data(row, on))
+        await stats_store.mark_with_ancestors(uow.conn, [row["area_code"]])
         return row
 
 
@@ -287,6 +289,7 @@ async def advance(
             raise RefusedError(problems)
         row = await store.advance(uow.conn, recommendation_id, target.value, on, clock.now())
         await uow.publish(f"{EVENT}advanced.v1", str(row["id"]), event_data(row, on))
+        await stats_store.mark_with_ancestors(uow.conn, [row["area_code"]])
         return row
 
 
@@ -316,4 +319,5 @@ async def stop(
         today = clock.today()
         row = await store.stop(uow.conn, recommendation_id, today, reason, clock.now())
         await uow.publish(f"{EVENT}stopped.v1", str(row["id"]), event_data(row, today))
+        await stats_store.mark_with_ancestors(uow.conn, [row["area_code"]])
         return row
