@@ -465,7 +465,7 @@ def restart_gateway(stack: Stack, node_flags: tuple[str, ...] = ()) -> None:
 def profile(stack: Stack, pairs_file: Path, seconds: int, out: Path, scale: str) -> Run:
     """One gateway run of the dashboard with every process sampled; profiles under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    node_dir = out / f"{scale}-gateway"
+    node_dir = (out / f"{scale}-gateway").resolve()  # node runs in gateway/
     restart_gateway(stack, ("--cpu-prof", f"--cpu-prof-dir={node_dir}"))
     spy = py_spy()
     samplers = []
@@ -510,7 +510,7 @@ def profile(stack: Stack, pairs_file: Path, seconds: int, out: Path, scale: str)
     for name in SERVICES:
         path = out / f"{scale}-{name}.speedscope.json"
         if path.exists():
-            print(f"  {name} ({path.name}): most time, inclusive / self")
+            print(f"  {name} ({path.name}): where its samples fall")
             for line in summarise_speedscope(path):
                 print(f"    {line}")
     for path in sorted(node_dir.glob("*.cpuprofile")):
@@ -520,26 +520,48 @@ def profile(stack: Stack, pairs_file: Path, seconds: int, out: Path, scale: str)
     return run
 
 
-def summarise_speedscope(path: Path, top: int = 14) -> list[str]:
-    """The functions holding most samples: inclusive (on the stack) and self (on top)."""
-    data = json.loads(path.read_text())
+# Where a subgraph's samples fall, by the first matching frame name on their stack.
+LAYERS = (
+    ("SQL (asyncpg)", ("asyncpg/",)),
+    ("parse + validate", ("graphql/language/", "graphql/validation/", "strawberry/extensions/")),
+    ("JSON encoding", ("json/encoder", "encode_json")),
+    ("HTTP (uvicorn, Starlette)", ("uvicorn/", "starlette/", "asyncio/")),
+    ("GraphQL execution and resolvers", ("graphql/", "strawberry/", "gongjian_")),
+)
+
+
+def summarise_speedscope(path: Path, top: int = 12) -> list[str]:
+    """A subgraph's samples by layer (outside any request: the event loop's own work in C,
+    consumers, relay, publisher), then the project's functions holding most samples."""
+    data = json.loads(path.read_bytes().decode("utf-8", "replace"))
     frames = data["shared"]["frames"]
-    inclusive: Counter[str] = Counter()
-    own: Counter[str] = Counter()
-    total = 0
+    layers: Counter[str] = Counter()
+    ours: Counter[str] = Counter()
+    total = 0.0
     for prof in data["profiles"]:
         for sample, weight in zip(prof["samples"], prof["weights"], strict=False):
             total += weight
             names = [_frame_name(frames[i]) for i in sample]
-            for name in set(names):
-                inclusive[name] += weight
-            if names:
-                own[names[-1]] += weight
+            in_request = any("run_asgi" in n or "execute" in n for n in names)
+            layer = "outside requests (event loop, consumers, relay)"
+            if in_request:  # the innermost frame that names a layer says where the time went
+                layer = next(
+                    (
+                        label
+                        for n in reversed(names)
+                        for label, marks in LAYERS
+                        if any(m in n for m in marks)
+                    ),
+                    "other request work",
+                )
+            layers[layer] += weight
+            for name in {n for n in names if n.startswith(("gongjian", "load", "resolve"))}:
+                ours[name] += weight
     if not total:
         return ["(no samples)"]
-    lines = [f"{100 * v / total:5.1f}%  {k}" for k, v in inclusive.most_common(top)]
-    lines.append("  self:")
-    lines += [f"{100 * v / total:5.1f}%  {k}" for k, v in own.most_common(top)]
+    lines = [f"{100 * v / total:5.1f}%  {k}" for k, v in layers.most_common()]
+    lines.append("  the project's code (inclusive):")
+    lines += [f"{100 * v / total:5.1f}%  {k}" for k, v in ours.most_common(top)]
     return lines
 
 
@@ -547,7 +569,8 @@ def _frame_name(frame: dict[str, Any]) -> str:
     file = frame.get("file") or ""
     short = re.sub(r".*/site-packages/", "", file)
     short = re.sub(r".*/(services|libs)/[^/]+/src/", "", short)
-    return f"{frame['name']} ({short}:{frame.get('line', '')})"
+    short = re.sub(r".*/lib/python3[.0-9]*/", "", short)
+    return f"{short}:{frame['name']}"
 
 
 def summarise_cpuprofile(path: Path, top: int = 20) -> list[str]:
@@ -562,7 +585,16 @@ def summarise_cpuprofile(path: Path, top: int = 20) -> list[str]:
         own[f"{frame.get('functionName') or '(anonymous)'} ({url})"] += max(delta, 0)
     total = sum(own.values()) or 1
     busy = total - own.get("(idle) ()", 0)
-    lines = [f"busy {busy / 1e6:.1f} s of {total / 1e6:.1f} s profiled"]
+    packages: Counter[str] = Counter()
+    for key, value in own.items():
+        if key != "(idle) ()":
+            url = key.rsplit(" (", 1)[-1].rstrip(")")
+            found = re.match(r"(@[^/]+/[^/]+|node:[a-z_]+|[^/]+)", url)
+            packages[found.group(1) if found and "/" in url else url or "(native)"] += value
+    lines = [f"busy {busy / 1e6:.1f} s of {total / 1e6:.1f} s profiled (start-up included)"]
+    lines.append("  by package (self):")
+    lines += [f"{100 * v / busy:5.1f}%  {k}" for k, v in packages.most_common(8)]
+    lines.append("  by function (self):")
     lines += [f"{100 * v / busy:5.1f}%  {k}" for k, v in own.most_common(top) if k != "(idle) ()"]
     return lines
 

@@ -324,4 +324,5 @@ def serve(definition: ServiceDefinition) -> None:
         lifespan="on",
         ws="websockets",
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=settings.http_keep_alive_s,
     )

@@ -73,6 +73,10 @@ class ServiceSettings(BaseSettings):
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000
+    # How long an idle HTTP connection is kept open: longer than the gateway keeps its idle
+    # connections to the subgraphs, so the gateway never reuses one the subgraph is closing
+    # (uvicorn's default of 5 s met Node's and gave ECONNRESET under load).
+    http_keep_alive_s: int = 75
     # Longest an answer kept by the response cache may be served (gongjian_kit.response_cache;
     # notifications clear it sooner); 0 turns the cache off.
     response_cache_max_age_s: float = 1.0
