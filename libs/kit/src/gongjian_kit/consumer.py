@@ -136,14 +136,35 @@ class _LostDataCheck(ConsumerRebalanceListener):  # type: ignore[misc]
     start — the inbox and the version check drop what was applied — instead of silently
     skipping everything below the stale offset."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, name: str, *, reread: bool = False) -> None:
+    def __init__(
+        self, consumer: AIOKafkaConsumer, name: str, bootstrap: str, *, reread: bool = False
+    ) -> None:
         self.consumer = consumer
+        self.bootstrap = bootstrap
         self.name = name
         # The broker is a new incarnation (see broker_epoch): every offset is meaningless.
         self.reread = reread
 
     async def on_partitions_revoked(self, revoked: object) -> None:
         return None
+
+    async def _record_at(self, tp: TopicPartition, offset: int) -> bool:
+        """Whether the record at ``offset`` is there: a broker may report a partition's end too
+        low (Tansu, after a batch of several records: the batch's first offset + 1) while the
+        records the committed offset counts are all present. Only then is nothing lost."""
+        reader = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+        )
+        await reader.start()
+        try:
+            reader.assign([tp])
+            reader.seek(tp, offset)
+            records = (await reader.getmany(tp, timeout_ms=2000)).get(tp, [])
+            return any(r.offset == offset for r in records)
+        finally:
+            await reader.stop()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         if not assigned:
@@ -162,7 +183,11 @@ class _LostDataCheck(ConsumerRebalanceListener):  # type: ignore[misc]
             ends = await self.consumer.end_offsets(list(assigned))
             for tp in assigned:
                 committed = await self.consumer.committed(tp)
-                if committed is not None and committed > ends.get(tp, committed):
+                if (
+                    committed is not None
+                    and committed > ends.get(tp, committed)
+                    and not await self._record_at(tp, committed - 1)
+                ):
                     log.warning(
                         "consumer %s: committed offset %d of %s/%d is past its end %d: the "
                         "broker lost data; reading the partition again from its start",
@@ -360,7 +385,9 @@ class EventConsumer:
         stored = await self.pool.fetchval(
             "SELECT epoch FROM consumer_epoch WHERE consumer = $1", self.spec.name
         )
-        check = _LostDataCheck(consumer, self.spec.name, reread=stored not in (None, epoch))
+        check = _LostDataCheck(
+            consumer, self.spec.name, self.bootstrap, reread=stored not in (None, epoch)
+        )
         await consumer.start()
         consumer.subscribe(topics, listener=check)
         try:
