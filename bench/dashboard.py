@@ -514,7 +514,7 @@ def profile(stack: Stack, pairs_file: Path, seconds: int, out: Path, scale: str)
             for line in summarise_speedscope(path):
                 print(f"    {line}")
     for path in sorted(node_dir.glob("*.cpuprofile")):
-        print(f"  gateway ({path.relative_to(out)}): most time, self")
+        print(f"  gateway ({node_dir.name}/{path.name}): where its time goes")
         for line in summarise_cpuprofile(path):
             print(f"    {line}")
     return run
@@ -731,6 +731,9 @@ def main() -> None:
     parser.add_argument("--environment", default="production", help="of every part")
     parser.add_argument("--profile", action="store_true", help="py-spy + node --cpu-prof")
     parser.add_argument("--floor", action="store_true", help="also { __typename } alone")
+    parser.add_argument(
+        "--without", action="append", default=[], help="leave a figure of stats out (to compare)"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "out", help="where profiles go")
     parser.add_argument(
         "--env",
@@ -740,6 +743,10 @@ def main() -> None:
         help="NAME=VALUE for every service and the gateway (try a lever)",
     )
     args = parser.parse_args()
+    global DASHBOARD  # noqa: PLW0603 - one run, one query
+    for figure in args.without:
+        DASHBOARD = re.sub(rf"\s{figure}( \{{[^}}]*\}})?", "", DASHBOARD)
+        print(f"without stats.{figure}")
     os.environ.update(dict(args.env))  # every part's environment starts from ours
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")

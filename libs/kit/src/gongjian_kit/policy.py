@@ -47,7 +47,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 
 from gongjian_kit.areas import area_prefix, area_within
 from gongjian_kit.auth import Caller, Role
@@ -198,6 +198,9 @@ class Reach:
         return self.area or (self.own_orgs is not None and org_id in self.own_orgs)
 
 
+# Kept per caller (a frozen, hashable token's claims): every resolver of a list asks, once per
+# object (20 organisations' activities: 20 calls, each building UUIDs from the claims).
+@lru_cache(maxsize=4096)
 def reach(caller: Caller, resource: Resource, action: Action = Action.READ) -> Reach:
     """Where the caller's right reaches; FORBIDDEN when none of their roles has the right."""
     scopes = scopes_of(caller, resource, action)
