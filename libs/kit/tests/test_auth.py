@@ -112,3 +112,18 @@ def test_a_token_living_longer_than_the_cap_is_refused(verifier):
     day = issue_token(SECRET, subject="u", roles=[], area="330106000000", ttl_s=12 * 3600)
     caller = verifier.verify(day)
     assert caller.expires_at - time.time() == pytest.approx(12 * 3600, abs=5)
+
+
+def test_a_verified_token_is_taken_again_until_it_expires() -> None:
+    verifier = TokenVerifier(ServiceSettings(jwt_secret=SECRET))
+    token = issue_token(
+        SECRET, subject="again", roles=["STREET_ADMIN"], area="330106001000", ttl_s=1
+    )
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first  # not checked again
+    time.sleep(1.1)
+    with pytest.raises(ApiError):
+        verifier.verify(token)  # past its exp: checked again, and refused
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    with pytest.raises(ApiError):
+        verifier.verify(forged)  # another string: checked
