@@ -8,7 +8,8 @@ straight to the activities topic at ``--rate`` per second (paced in 10 ms ticks;
 through the gateway cannot reach 1,000/s on this machine) into 50 communities of one district,
 each a new activity; evaluation consumes them as in production, marks the areas moved and its
 publisher publishes each marked area at most once per STATS_PUBLISH_INTERVAL_S (1 s).
-GraphQL subscriptions over WebSocket through the gateway (graphql-transport-ws, a
+A stock Kafka client (kafka-python) reads the district-stats topic beside them. GraphQL
+subscriptions over WebSocket through the gateway (graphql-transport-ws, a
 DATA_SUBSCRIBER token) take ``areaStatsUpdated``:
   1. eight probe communities, apart from the load: each one activity every ``--probe-every`` s
      (slower than the coalescing interval, as a lone change), staggered — latency from producing
@@ -27,14 +28,17 @@ import argparse
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import websockets
 from aiokafka import AIOKafkaProducer
+from kafka import KafkaConsumer, TopicPartition
 
 from gongjian_deploy.stack import Stack, StackConfig
 from gongjian_kit.auth import issue_token
@@ -108,6 +112,57 @@ class Subscriber:
 
 # Each probe event: its community, its number there, when it was produced (wall clock), its id.
 traced: list[tuple[str, int, float, uuid.UUID]] = []
+
+
+def read_stats(bootstrap: str, topic: str, ready: Any, stopping: Any, found: Any) -> None:
+    """In a process of its own (a stock client, kafka-python, not the services' aiokafka; not
+    competing with the load generator for its GIL): the district-stats topic from its end; each
+    probe community's message with its count and when it came (wall clock)."""
+    client = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, fetch_max_wait_ms=100)
+    try:
+        partitions = [
+            TopicPartition(topic, p) for p in sorted(client.partitions_for_topic(topic) or ())
+        ]
+        client.assign(partitions)
+        client.seek_to_end(*partitions)
+        for tp in partitions:
+            client.position(tp)
+        ready.set()
+        while not stopping.is_set():
+            for records in client.poll(timeout_ms=100).values():
+                for record in records:
+                    key = record.key.decode() if record.key else ""
+                    if key in PROBES:
+                        count = json.loads(record.value)["data"]["activityCount"]
+                        found.put((key, count, time.time()))
+    finally:
+        client.close()
+
+
+class KafkaReader:
+    """``read_stats`` in a spawned process; what it saw, on the bench's clock."""
+
+    def __init__(self, stack: Stack) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.ready, self.stopping, self.found = context.Event(), context.Event(), context.Queue()
+        topic = f"{stack.config.topic_namespace}gongjian.district-stats.v1"
+        self.process = context.Process(
+            target=read_stats,
+            args=(stack.bootstrap, topic, self.ready, self.stopping, self.found),
+            daemon=True,
+        )
+        self.seen: dict[str, list[tuple[float, int]]] = {code: [] for code in PROBES}
+
+    def stop(self) -> None:
+        self.stopping.set()
+        wall = time.time() - time.perf_counter()
+        self.process.join(10)
+        while not self.found.empty():
+            key, count, at = self.found.get()
+            self.seen[key].append((at - wall, count))
+
+    def first_at_least(self, code: str, count: int) -> float | None:
+        return next((t for t, c in self.seen[code] if c >= count), None)
 
 
 async def stages(stack: Stack, probe: dict[str, Subscriber]) -> None:
@@ -210,6 +265,9 @@ async def bench(stack: Stack, args: argparse.Namespace) -> None:
         area=DISTRICT,
     )
     prepared = prepare(args)
+    kafka = KafkaReader(stack)
+    kafka.process.start()
+    await asyncio.to_thread(kafka.ready.wait, 60)
     probe = {code: Subscriber(stack, token, code) for code in PROBES}
     district = Subscriber(stack, token, DISTRICT)
     everyone = [*probe.values(), district]
@@ -231,7 +289,21 @@ async def bench(stack: Stack, args: argparse.Namespace) -> None:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
 
+    kafka.stop()
     report(args, produced_s, last_sent, started, sent_at, probes, probe, district)
+    on_kafka = [
+        seen - at
+        for code, sent in probes.items()
+        for n, at in enumerate(sent, 1)
+        if (seen := kafka.first_at_least(code, n)) is not None
+    ]
+    if on_kafka:
+        print(
+            f"  the same lone changes read from gongjian.district-stats.v1 with kafka-python: "
+            f"seen {len(on_kafka)}/{sum(map(len, probes.values()))}  "
+            f"p50 {pct(on_kafka, 0.5):.0f} ms  p95 {pct(on_kafka, 0.95):.0f} ms  "
+            f"p99 {pct(on_kafka, 0.99):.0f} ms  max {max(on_kafka) * 1000:.0f} ms"
+        )
     await stages(stack, probe)
 
 
