@@ -89,11 +89,19 @@ def partitions_of(client: KafkaConsumer, stack: Stack, topics: list[str]) -> lis
 
 
 def mark_starts(stack: Stack) -> None:
+    """Each partition's true end now: its reported end, then past whatever follows it (see
+    ``read_all``: Tansu may report the end of a batch too low)."""
     client = consumer(stack)
     try:
         partitions = partitions_of(client, stack, public_topics())
+        client.assign(partitions)
         for tp, end in client.end_offsets(partitions).items():
-            STARTS[(tp.topic, tp.partition)] = end
+            client.seek(tp, end)
+        quiet = 0
+        while quiet < 2:
+            quiet = 0 if client.poll(timeout_ms=300) else quiet + 1
+        for tp in partitions:
+            STARTS[(tp.topic, tp.partition)] = client.position(tp)
     finally:
         client.close()
 

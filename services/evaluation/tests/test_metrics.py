@@ -627,6 +627,7 @@ FIGURE_TABLES = {
     "organization_activity_summary": "organization_id",
     "organization_case_summary": "organization_id",
     "activity_state": "activity_id",
+    "area_line_stats": "area_code, line",
     "evidence": "source_kind, source_id",
     "stats_dirty": "area_code",
 }

@@ -112,14 +112,18 @@ class PendingMoves:
     recount: set[uuid.UUID] = field(default_factory=set)  # latest activity to read again
     cases: dict[uuid.UUID, Figures] = field(default_factory=dict)  # per handling organisation
     marked: set[str] = field(default_factory=set)  # areas whose other published figures moved
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)  # activities per line
 
     def add(
         self,
         found: Moves,
         *,
         latest: rules.LatestActivity | None = None,
+        lines: dict[tuple[str, str], int] | None = None,
         cases: bool = False,
     ) -> None:
+        for key, n in (lines or {}).items():
+            self.lines[key] = self.lines.get(key, 0) + n
         for code, change in found.areas.items():
             self.areas[code] = self.areas.get(code, Figures()) + change
         kept = self.cases if cases else self.organizations
@@ -149,6 +153,7 @@ class PendingMoves:
             latest=self.latest,
             recount=self.recount,
         )
+        await store.move_area_lines(conn, {k: n for k, n in sorted(self.lines.items()) if n})
         await store.mark_dirty(conn, sorted({r["area_code"] for r in rows} | self.marked))
 
 
@@ -186,6 +191,7 @@ async def move_figures(
     found: Moves,
     *,
     latest: rules.LatestActivity | None = None,
+    lines: dict[tuple[str, str], int] | None = None,
     cases: bool = False,
 ) -> None:
     """Move the figures: with the transaction's other moves when it collects them, else now.
@@ -195,10 +201,10 @@ async def move_figures(
     """
     current = _pending.get()
     if current is not None and current[0] is conn:
-        current[1].add(found, latest=latest, cases=cases)
+        current[1].add(found, latest=latest, lines=lines, cases=cases)
         return
     async with deferred_moves(conn) as pending:
-        pending.add(found, latest=latest, cases=cases)
+        pending.add(found, latest=latest, lines=lines, cases=cases)
 
 
 def handlers() -> dict[str, Handler]:
@@ -422,7 +428,7 @@ async def activities_changed(conn: Connection, events: list[Event]) -> None:
     moved with the transaction's other moves. The same effect as one event at a time."""
     ids = [uuid.UUID(e.data["activityId"]) for e in events]
     current = await states.activity_states(conn, ids)
-    found: list[tuple[Moves, rules.LatestActivity]] = []
+    found: list[tuple[Moves, rules.LatestActivity, dict[tuple[str, str], int]]] = []
     changed: set[uuid.UUID] = set()
     for event, activity_id in zip(events, ids, strict=True):
         before = current.get(activity_id)
@@ -431,10 +437,16 @@ async def activities_changed(conn: Connection, events: list[Event]) -> None:
             continue
         current[activity_id] = after
         changed.add(activity_id)
-        found.append((rules.change(before, after), rules.latest_activity(before, after)))
+        found.append(
+            (
+                rules.change(before, after),
+                rules.latest_activity(before, after),
+                rules.line_moves(before, after),
+            )
+        )
     await states.save_activity_states(conn, {a: current[a] for a in changed})
-    for moves, latest in found:  # after the states: a recounted latest is read from them
-        await move_figures(conn, moves, latest=latest)
+    for moves, latest, lines in found:  # after the states: a recounted latest reads them
+        await move_figures(conn, moves, latest=latest, lines=lines)
     ledger_rows = [(ledger.activity(change_of(e), e.data), e) for e in events]
     await evidence_store.record_many(conn, ledger_rows, clock.now())
 

@@ -186,6 +186,7 @@ class ActivityState:
     status: str
     people_served: int = 0
     starts_at: datetime | None = None
+    line: str = ""  # its line of work (条线); '' until an event tells it
 
     def placed(self) -> Placed:
         completed = self.status == "COMPLETED"
@@ -242,13 +243,29 @@ def activity_after(
     starts_at = before.starts_at if before is not None else None
     if data.get("startsAt"):
         starts_at = datetime.fromisoformat(data["startsAt"])
+    line = before.line if before is not None else ""
+    if data.get("line") is not None:
+        line = str(data["line"])
     return ActivityState(
         area_code=data["areaCode"],
         organizer_ids=tuple(uuid.UUID(o) for o in data["organizerIds"]),
         status=status,
         people_served=people_served,
         starts_at=starts_at,
+        line=line,
     )
+
+
+def line_moves(before: ActivityState | None, after: ActivityState) -> dict[tuple[str, str], int]:
+    """How the activities per (area, line of work) move: an activity counts in its area and every
+    one above it, under its line, until it is cancelled."""
+    found: dict[tuple[str, str], int] = {}
+    for state, sign in ((before, -1), (after, 1)):
+        if state is None or state.status == "CANCELLED":
+            continue
+        for code in area_and_ancestors(state.area_code):
+            found[(code, state.line)] = found.get((code, state.line), 0) + sign
+    return {key: n for key, n in found.items() if n}
 
 
 @dataclass(frozen=True)

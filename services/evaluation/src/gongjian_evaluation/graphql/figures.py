@@ -211,7 +211,7 @@ class AreaStats(AreaFigures):
     )
     async def activities_by_line_of_work(self, info: Info) -> list[FigureCount]:
         db = context_of(info).runtime.db
-        return FigureCount.all(await store.activities_by_line(db, area_prefix(self.area_code)))
+        return FigureCount.all(await store.activities_by_line(db, self.area_code))
 
     @strawberry.field(
         description="已发布评定的等次分布 / Published assessments of subjects here or beneath, "

@@ -45,7 +45,9 @@ async def save_organization(
     )
 
 
-_ACTIVITY_STATE = "SELECT activity_id, area_code, organizer_ids, status, people_served, starts_at "
+_ACTIVITY_STATE = (
+    "SELECT activity_id, area_code, organizer_ids, status, people_served, starts_at, line "
+)
 
 
 def _activity(row: Record) -> ActivityState:
@@ -55,6 +57,7 @@ def _activity(row: Record) -> ActivityState:
         status=row["status"],
         people_served=row["people_served"],
         starts_at=row["starts_at"],
+        line=row["line"],
     )
 
 
@@ -88,19 +91,21 @@ async def save_activity_states(conn: Connection, kept: dict[uuid.UUID, ActivityS
     ordered = sorted(kept.items())
     await conn.execute(
         "INSERT INTO activity_state "
-        "  (activity_id, area_code, organizer_ids, status, people_served, starts_at) "
-        "SELECT i, a, o::uuid[], s, p, t FROM unnest($1::uuid[], $2::text[], $3::text[], "
-        "  $4::text[], $5::int[], $6::timestamptz[]) WITH ORDINALITY AS x(i, a, o, s, p, t, n) "
-        "ORDER BY n "
+        "  (activity_id, area_code, organizer_ids, status, people_served, starts_at, line) "
+        "SELECT i, a, o::uuid[], s, p, t, l FROM unnest($1::uuid[], $2::text[], $3::text[], "
+        "  $4::text[], $5::int[], $6::timestamptz[], $7::text[]) "
+        "  WITH ORDINALITY AS x(i, a, o, s, p, t, l, n) ORDER BY n "
         "ON CONFLICT (activity_id) DO UPDATE SET area_code = excluded.area_code, "
         "  organizer_ids = excluded.organizer_ids, status = excluded.status, "
-        "  people_served = excluded.people_served, starts_at = excluded.starts_at",
+        "  people_served = excluded.people_served, starts_at = excluded.starts_at, "
+        "  line = excluded.line",
         [activity_id for activity_id, _ in ordered],
         [state.area_code for _, state in ordered],
         ["{" + ",".join(map(str, state.organizer_ids)) + "}" for _, state in ordered],
         [state.status for _, state in ordered],
         [state.people_served for _, state in ordered],
         [state.starts_at for _, state in ordered],
+        [state.line for _, state in ordered],
     )
 
 

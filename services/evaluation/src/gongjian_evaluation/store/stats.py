@@ -303,15 +303,29 @@ async def active_organizations(conn: Executor, prefix: str, since: date, until: 
     )
 
 
-async def activities_by_line(conn: Executor, prefix: str) -> list[asyncpg.Record]:
+async def activities_by_line(conn: Executor, code: str) -> list[asyncpg.Record]:
     """Activities held in the area and beneath (not cancelled), per line of work (the
-    activity's ``line`` as its events tell it, kept in the ledger's attrs)."""
+    activity's ``line`` as its events tell it; '' for none): kept by the consumer."""
     return await conn.fetch(
-        "SELECT coalesce(attrs->>'line', '') AS key, count(*)::int AS count FROM evidence "
-        "WHERE source_kind = 'ACTIVITY' AND area_code LIKE $1 AND status <> 'CANCELLED' "
-        "GROUP BY 1 ORDER BY 1",
-        prefix + "%",
+        "SELECT line AS key, activities AS count FROM area_line_stats "
+        "WHERE area_code = $1 AND activities > 0 ORDER BY line",
+        code,
     )
+
+
+async def move_area_lines(conn: Connection, moves: dict[tuple[str, str], int]) -> None:
+    """Move the activities per (area, line) by each change (rows locked in the order given)."""
+    if moves:
+        await conn.execute(
+            "INSERT INTO area_line_stats AS s (area_code, line, activities) "
+            "SELECT a, l, d FROM unnest($1::text[], $2::text[], $3::int[]) "
+            "  WITH ORDINALITY AS x(a, l, d, n) ORDER BY n "
+            "ON CONFLICT (area_code, line) DO UPDATE SET activities = s.activities + "
+            "excluded.activities",
+            [a for a, _ in moves],
+            [line for _, line in moves],
+            list(moves.values()),
+        )
 
 
 async def published_grades(conn: Executor, prefix: str) -> list[asyncpg.Record]:
@@ -402,11 +416,25 @@ async def coverage(conn: Executor, code: str) -> list[asyncpg.Record]:
 
 async def published_extras(conn: Executor, codes: list[str]) -> dict[str, dict[str, Any]]:
     """What an area's message tells beside its counters, for many areas at once: coverage per
-    family, published grades and 推优 by stage (of the area and everything beneath it)."""
+    family, activities per line of work, published grades and 推优 by stage (of the area and
+    everything beneath it)."""
     extras: dict[str, dict[str, Any]] = {
-        code: {"coverage": [], "assessmentGrades": [], "recommendationsByStage": []}
+        code: {
+            "coverage": [],
+            "activitiesByLineOfWork": [],
+            "assessmentGrades": [],
+            "recommendationsByStage": [],
+        }
         for code in codes
     }
+    for row in await conn.fetch(
+        "SELECT area_code, line, activities FROM area_line_stats "
+        "WHERE area_code = ANY($1::text[]) AND activities > 0 ORDER BY area_code, line",
+        codes,
+    ):
+        extras[row["area_code"]]["activitiesByLineOfWork"].append(
+            {"key": row["line"], "count": row["activities"]}
+        )
     for row in await conn.fetch(
         "SELECT area_code, family, required, covered FROM area_coverage "
         "WHERE area_code = ANY($1::text[]) ORDER BY area_code, family",
