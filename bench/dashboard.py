@@ -371,7 +371,8 @@ async def generate_activities(dsn: str) -> None:
 
 async def generate_evaluation(dsn: str, participations: int) -> None:
     """The ledger (evaluation_scoring.py's, 20k organisations), then the read models its
-    consumers keep from it: organisations' activity summaries, area figures and coverage."""
+    consumers keep from it: organisations' activity summaries, area figures (and per line of
+    work) and coverage."""
     await generate_ledger(dsn, Shape(ORGANIZATIONS_N, participations, ORGANIZATIONS_N * 10))
     conn = await asyncpg.connect(dsn, command_timeout=None)
     try:
@@ -403,6 +404,16 @@ async def generate_evaluation(dsn: str, participations: int) -> None:
             LATERAL (VALUES (area_code), (left(area_code, 9) || '000'),
                             ('{DISTRICT}')) AS up(code)
             GROUP BY code""")
+        # Activities per line of work, per area and every one above it (migration 0014's rows).
+        await conn.execute(f"""
+            INSERT INTO area_line_stats (area_code, line, activities)
+            SELECT code, line, sum(n) FROM (
+              SELECT area_code, coalesce(attrs->>'line', '') AS line, count(*) AS n
+              FROM evidence WHERE source_kind = 'ACTIVITY' AND status <> 'CANCELLED'
+              GROUP BY 1, 2) per_community,
+            LATERAL (VALUES (area_code), (left(area_code, 9) || '000'),
+                            ('{DISTRICT}')) AS up(code)
+            GROUP BY code, line""")
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
