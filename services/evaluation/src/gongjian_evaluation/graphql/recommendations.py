@@ -164,12 +164,22 @@ async def of_person(
     info: Info, person_id: uuid.UUID, first: int | None, after: str | None
 ) -> Connection[Recommendation]:
     """A person's recommendations, newest first: of those the caller may list at all."""
+    filters = usecases.recommendation_filter(context_of(info).caller, None)
+    if filters is not None and filters.person_id not in (None, person_id):
+        filters = None  # a member asking about someone else
+    if filters is not None:
+        filters = dataclasses.replace(filters, person_id=person_id)
+    return await _page(info, filters, first, after)
+
+
+async def _page(
+    info: Info, filters: store.RecommendationFilter | None, first: int | None, after: str | None
+) -> Connection[Recommendation]:
+    """A page of the recommendations ``filters`` admits (None: nothing at all)."""
     ctx = context_of(info)
     limit, position = page_size(first), decode_cursor(after)
-    filters = usecases.recommendation_filter(ctx.caller, None)
-    if filters is None or filters.person_id not in (None, person_id):
+    if filters is None:
         return make_connection([], [], limit, position is not None, _zero)
-    filters = dataclasses.replace(filters, person_id=person_id)
     rows = await store.page(ctx.runtime.db, filters, position, limit + 1)
     return make_connection(
         [Recommendation.from_row(r) for r in rows],
@@ -195,22 +205,11 @@ class RecommendationQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Recommendation]:
-        ctx = context_of(info)
-        limit, position = page_size(first), decode_cursor(after)
         org = guard.parse_id(by_organization_id, "byOrganizationId") if by_organization_id else None
         filters = usecases.recommendation_filter(
-            ctx.caller, area_code, domain.Stage(stage).value if stage else None, org
+            context_of(info).caller, area_code, domain.Stage(stage).value if stage else None, org
         )
-        if filters is None:
-            return make_connection([], [], limit, position is not None, _zero)
-        rows = await store.page(ctx.runtime.db, filters, position, limit + 1)
-        return make_connection(
-            [Recommendation.from_row(r) for r in rows],
-            [r["seq"] for r in rows],
-            limit,
-            position is not None,
-            lambda: store.count(ctx.runtime.db, filters),
-        )
+        return await _page(info, filters, first, after)
 
     @strawberry.field(description="按编号查推优记录 / A recommendation by id")
     async def recommendation(self, info: Info, id: strawberry.ID) -> Recommendation | None:
