@@ -214,8 +214,10 @@ Prepared = tuple[list[tuple[bytes, bytes]], list[Event]]
 def prepare(args: argparse.Namespace) -> Prepared:
     """Every event built and checked against its schema before the clock starts: the load
     generator shares the two cores with the system, so it only sends bytes while measuring."""
-    count = int(args.rate * args.seconds) + args.rate
-    load = [(e.to_json(), e.subject.encode()) for e in map(created, LOAD * (count // len(LOAD)))]
+    count = max(1, round(args.rate / 100)) * 100 * (int(args.seconds) + 2)  # as produce sends
+    load = [
+        (e.to_json(), e.subject.encode()) for e in map(created, LOAD * (count // len(LOAD) + 1))
+    ]
     probes = [created(PROBES[n % len(PROBES)]) for n in range(int(args.seconds * 20) + 20)]
     return load, probes
 
