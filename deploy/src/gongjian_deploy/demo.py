@@ -179,8 +179,10 @@ def load_people(
     rng: random.Random,
     community_orgs: dict[str, dict[str, str]],
     created: dict[str, int],
-) -> None:
-    """Residents of each community, its leaders (some due for re-election) and a party group."""
+) -> list[tuple[str, str]]:
+    """Residents of each community, its leaders (some due for re-election) and a party group;
+    returns the league members with their community's league committee."""
+    league: list[tuple[str, str]] = []
     for n, (community, orgs) in enumerate(community_orgs.items()):
         people: list[tuple[str, str]] = []
         for i in range(4):
@@ -235,6 +237,10 @@ def load_people(
                     },
                 )
         client.data(GROUP, {"i": {"organizationId": orgs["party"], "name": "第一党小组"}})
+        league += [
+            (person, orgs["league"]) for person, status in people if status == "LEAGUE_MEMBER"
+        ]
+    return league
 
 
 def credit_code(rng: random.Random, area6: str) -> str:
@@ -427,7 +433,7 @@ def load_demo(client: GraphQLClient, seed: int = 7) -> dict[str, int]:
         )
     )
 
-    load_people(client, rng, community_orgs, created)
+    league_members = load_people(client, rng, community_orgs, created)
 
     organisers = [o for c in community_orgs.values() for o in c.values()] + joint_orgs
     titles = [
@@ -479,7 +485,37 @@ def load_demo(client: GraphQLClient, seed: int = 7) -> dict[str, int]:
     ]
     created["cases"] = load_cases(client, rng, handlers, communities)
     created["cycles"] = open_demo_cycle(client, created["organizations"])
+    created["recommendations"] = load_recommendations(client, league_members)
     return created
+
+
+RECOMMEND = (
+    "mutation($i: RecommendForPartyInput!) { recommendForParty(input: $i) { recommendation { id } "
+    "errors { field code message } } }"
+)
+ADVANCE = (
+    "mutation($i: AdvanceRecommendationInput!) { advanceRecommendation(input: $i) { "
+    "recommendation { id } errors { field code message } } }"
+)
+
+
+def load_recommendations(client: GraphQLClient, league_members: list[tuple[str, str]]) -> int:
+    """推优: the league committees recommend their members on 4 May 2025 (五四); every other one
+    became an activist a month later (a candidate no earlier than June 2026)."""
+    for n, (person, league) in enumerate(league_members):
+        variables = {
+            "i": {
+                "personId": person,
+                "byOrganizationId": league,
+                "on": "2025-05-04",
+                "reason": "团员先锋，服务群众表现突出",
+            }
+        }
+        made = _payload(client.data(RECOMMEND, variables), "recommendForParty", "recommendation")
+        if n % 2 == 0:
+            advance = {"i": {"id": made["id"], "stage": "ACTIVIST", "on": "2025-06-04"}}
+            _payload(client.data(ADVANCE, advance), "advanceRecommendation", "recommendation")
+    return len(league_members)
 
 
 OPEN_CYCLE = (
