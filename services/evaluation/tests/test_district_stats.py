@@ -21,6 +21,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from gongjian_deploy.activity_feed import ActivityFeed
 from gongjian_deploy.pytest_plugin import District
 from gongjian_deploy.stack import Stack
 from gongjian_kit import clock
@@ -28,8 +29,6 @@ from gongjian_kit.events import Event, EventCatalog
 
 pytestmark = pytest.mark.integration
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "activities/src/gongjian_activities/event_schemas"
-CONTRACTS = EventCatalog(SCHEMAS, source="/gongjian/activities")
 ADDITIVE = [
     "organizationCount",
     "activityCount",
@@ -59,26 +58,12 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-class Feed:
-    """Publishes activities' events as that service would and waits until evaluation took them."""
+class Feed(ActivityFeed):
+    """The activities feed, with activities dated three days ago and sent as a burst."""
 
     def __init__(self, district: District) -> None:
-        self.district = district
-        self.stack: Stack = district.stack
-        self.versions: Counter[str] = Counter()
-        ns = self.stack.config.topic_namespace
-        self.topic = f"{ns}gongjian.activities.v1"
-        self.consumer = f"{ns}evaluation.stats"
-        self.evaluation = district.client(
-            "DISTRICT_ADMIN", district.code, url=self.stack.service_url("evaluation")
-        )
+        super().__init__(district)
         self.starts_at = (clock.now() - timedelta(days=3)).isoformat()
-
-    def event(self, kind: str, subject: str, data: dict[str, Any]) -> Event:
-        self.versions[subject] += 1
-        return CONTRACTS.new(
-            f"gongjian.activities.{kind}.v1", subject, data, version=self.versions[subject]
-        )
 
     def activity(
         self, kind: str, activity_id: str, area: str, organizers: list[str], **extra: object
@@ -99,8 +84,8 @@ class Feed:
             }
         return self.event(f"activity.{kind}", activity_id, data | extra)
 
-    async def send(self, events: list[Event], timeout_s: float = 60.0) -> float:
-        """Send all at once (a burst); the seconds until evaluation has taken the last one."""
+    async def burst(self, events: list[Event], timeout_s: float = 60.0) -> float:
+        """Send all at once; the seconds until evaluation has taken the last one."""
         started = time.monotonic()
         producer = AIOKafkaProducer(bootstrap_servers=self.stack.bootstrap, acks="all")
         await producer.start()
@@ -112,26 +97,8 @@ class Feed:
             await asyncio.gather(*sent)
         finally:
             await producer.stop()
-        await self.taken(events, timeout_s)
+        await self.taken(*events, timeout_s=timeout_s)
         return time.monotonic() - started
-
-    async def taken(self, events: list[Event], timeout_s: float) -> None:
-        ids = [uuid.UUID(e.id) for e in events]
-        conn = await asyncpg.connect(self.stack.database("evaluation"))
-        try:
-            deadline = time.monotonic() + timeout_s
-            while True:
-                found = await conn.fetchval(
-                    "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = ANY($2)",
-                    self.consumer,
-                    ids,
-                )
-                if found == len(set(ids)):
-                    return
-                assert time.monotonic() < deadline, f"{len(ids) - found} events not taken"
-                await asyncio.sleep(0.05)
-        finally:
-            await conn.close()
 
     async def published(self) -> list[asyncpg.Record]:
         """The district's area-stats messages in the outbox, once the publisher has published
@@ -176,7 +143,7 @@ async def test_a_burst_is_published_at_most_once_a_second_per_area_ending_with_t
     burst = [feed.activity("created", a, community, [organizer]) for a in ids] + [
         feed.activity("completed", a, community, [organizer], peopleServed=2) for a in ids
     ]
-    seconds = await feed.send(burst)
+    seconds = await feed.burst(burst)
     messages = await feed.published()
 
     per_area = Counter(m["key"] for m in messages)
@@ -241,7 +208,7 @@ async def test_every_area_is_the_sum_of_the_areas_beneath_it(district: District,
                     "completed", activity, community, [org], line=line, peopleServed=n + 1
                 )
             )
-    await feed.send(events)
+    await feed.burst(events)
     await feed.published()
 
     figures = {
@@ -304,7 +271,7 @@ async def test_coverage_per_family_is_counted_per_area_and_rolls_up(district: Di
     topic = f"{feed.stack.config.topic_namespace}gongjian.organizations.v1"
     feed.topic, activities = topic, feed.topic
     try:
-        await feed.send(
+        await feed.burst(
             [
                 changed(units[0], c1, "PARTY", covered=False),
                 changed(units[0], c1, "PARTY", covered=True),
