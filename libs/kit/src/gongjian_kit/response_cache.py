@@ -31,7 +31,6 @@ What keeps it right:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -56,9 +55,9 @@ from graphql import (
 from prometheus_client import Counter
 
 from gongjian_kit import clock
-from gongjian_kit.db import PooledConnection, connection_alive
 from gongjian_kit.errors import ApiError
 from gongjian_kit.hardening import GATEWAY_HEADER, from_gateway
+from gongjian_kit.listen import hold_listeners
 from gongjian_kit.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -306,25 +305,15 @@ async def listen_for_changes(
 ) -> None:
     """Hold a LISTEN connection on the spec's channels (reconnecting after failures); the cache
     is used only while it is held, and cleared on every notification and every (re)connect."""
-    while not stopping.is_set():
-        conn: PooledConnection | None = None
-        try:
-            conn = await runtime.db.acquire()
-            for channel in cache.spec.channels:
-                await conn.add_listener(channel, cache.invalidate)
-            cache.invalidate()
-            cache.listening = True
-            while not stopping.is_set() and connection_alive(conn):
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), timeout=1)
-        except Exception as exc:
-            log.warning("response cache listener: %s; reconnecting", exc)
-            await asyncio.sleep(1)
-        finally:
-            cache.listening = False
-            cache.invalidate()
-            if conn is not None:
-                with contextlib.suppress(Exception):
-                    for channel in cache.spec.channels:
-                        await conn.remove_listener(channel, cache.invalidate)
-                    await runtime.db.release(conn)
+
+    def listening(up: bool) -> None:
+        cache.invalidate()
+        cache.listening = up
+
+    await hold_listeners(
+        runtime,
+        stopping,
+        dict.fromkeys(cache.spec.channels, cache.invalidate),
+        name="response cache listener",
+        on_state=listening,
+    )

@@ -8,7 +8,7 @@ import json
 import logging
 
 from gongjian_evaluation.events import STATS_CHANGED_CHANNEL
-from gongjian_kit.db import PooledConnection, connection_alive
+from gongjian_kit.listen import hold_listeners
 from gongjian_kit.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -48,19 +48,5 @@ async def listen_for_stats(runtime: Runtime, stopping: asyncio.Event) -> None:
         with contextlib.suppress(ValueError):
             broadcaster.publish(json.loads(str(payload)))
 
-    while not stopping.is_set():
-        conn: PooledConnection | None = None
-        try:
-            conn = await runtime.db.acquire()
-            await conn.add_listener(STATS_CHANGED_CHANNEL, on_notify)
-            while not stopping.is_set() and connection_alive(conn):
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), timeout=5)
-        except Exception as exc:
-            log.warning("stats listener: %s; reconnecting", exc)
-            await asyncio.sleep(1)
-        finally:
-            if conn is not None:
-                with contextlib.suppress(Exception):
-                    await conn.remove_listener(STATS_CHANGED_CHANNEL, on_notify)
-                    await runtime.db.release(conn)
+    listeners = {STATS_CHANGED_CHANNEL: on_notify}
+    await hold_listeners(runtime, stopping, listeners, name="stats listener", check_every_s=5)

@@ -15,12 +15,11 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
 
 from gongjian_evaluation.events import AREA_STATS_UPDATED, STATS_CHANGED_CHANNEL, area_stats_data
 from gongjian_evaluation.store import stats as store
 from gongjian_kit import clock
-from gongjian_kit.db import PooledConnection, connection_alive
+from gongjian_kit.listen import hold_listeners
 from gongjian_kit.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -57,17 +56,18 @@ async def publish_dirty_once(runtime: Runtime) -> int:
 async def publish_area_stats_task(runtime: Runtime, stopping: asyncio.Event) -> None:
     """Whenever a consumer marks areas (woken by its NOTIFY on commit), and at least every
     STATS_POLL_INTERVAL_S for marks whose area was published too recently, until the service
-    stops. A failed pass is retried; a lost LISTEN connection leaves the poll until it is back."""
+    stops. A failed pass is retried; while the LISTEN connection is down the poll carries on."""
     woken = asyncio.Event()
-    listening: PooledConnection | None = None
-
-    def wake(*_: object) -> None:
-        woken.set()
-
+    listening = asyncio.create_task(
+        hold_listeners(
+            runtime,
+            stopping,
+            {store.STATS_DIRTY_CHANNEL: lambda *_: woken.set()},
+            name="area stats publisher",
+        )
+    )
     try:
         while not stopping.is_set():
-            if listening is None or not connection_alive(listening):
-                listening = await _listen(runtime, listening, wake)
             woken.clear()
             try:
                 await publish_dirty_once(runtime)
@@ -82,29 +82,6 @@ async def publish_area_stats_task(runtime: Runtime, stopping: asyncio.Event) -> 
                 for future in waiting:
                     future.cancel()
     finally:
-        if listening is not None:
-            with contextlib.suppress(Exception):
-                await listening.remove_listener(store.STATS_DIRTY_CHANNEL, wake)
-                await runtime.db.release(listening)
-
-
-async def _listen(
-    runtime: Runtime, old: PooledConnection | None, wake: Callable[..., None]
-) -> PooledConnection | None:
-    """A connection LISTENing for marks (the old one released), or None while it cannot."""
-    if old is not None:
-        with contextlib.suppress(Exception):
-            await runtime.db.release(old)
-    try:
-        conn = await runtime.db.acquire()
-    except Exception as exc:
-        log.warning("area stats publisher: cannot listen (%s); polling", exc)
-        return None
-    try:
-        await conn.add_listener(store.STATS_DIRTY_CHANNEL, wake)
-    except Exception as exc:
-        log.warning("area stats publisher: cannot listen (%s); polling", exc)
-        with contextlib.suppress(Exception):
-            await runtime.db.release(conn)
-        return None
-    return conn
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening
